@@ -216,10 +216,14 @@ local function add_header(tvb, tree, caplen)
 end
 
 -- The checks of pf_decode(), in its order. Returns "ok" or the verdict, and
--- the name of the header item the fault belongs to (nil for the frame).
-local function check_header(tvb, len)
+-- the name of the header item the fault belongs to (nil for the frame);
+-- returns nil when the capture kept too little of the header to judge it.
+local function check_header(tvb, len, caplen)
 	if len < PF_HDR_LEN then
 		return "truncated"
+	end
+	if caplen < PF_HDR_LEN then
+		return nil
 	end
 	if tvb(0, 2):uint() ~= PF_MAGIC then
 		return "bad_magic", "magic"
@@ -310,8 +314,8 @@ local function add_typed(tree, id, range, len)
 end
 
 -- scan_tlvs() of lib/pf_wire.c: "ok", or "bad_tlv" / "dup_tlv" and the
--- offset of the TLV at fault. Bytes the capture did not keep cannot be
--- judged and count as fine.
+-- offset of the TLV at fault; nil when a TLV header that decides it was
+-- not captured.
 local function scan_tlvs(tvb, caplen, plen)
 	local off = PF_HDR_LEN
 	local left = plen
@@ -322,7 +326,7 @@ local function scan_tlvs(tvb, caplen, plen)
 			return "bad_tlv", off
 		end
 		if off + PF_TLV_HDR_LEN > caplen then
-			return "ok"
+			return nil
 		end
 		local id = tvb(off, 2):uint()
 		local len = tvb(off + 2, 2):uint()
@@ -419,15 +423,12 @@ function pf.dissector(tvb, pinfo, tree)
 	local caplen = tvb:len()
 
 	pinfo.cols.protocol = "PacketFlow"
-	local root
-	if caplen > 0 then
-		root = tree:add(pf, tvb())
-	else
-		root = tree:add(pf, tvb, 0, 0)
-	end
+	-- an empty datagram has no range to cover
+	local root = caplen > 0 and tree:add(pf, tvb()) or tree:add(pf)
 
-	-- the whole verdict first, so that pf.verdict can lead the tree
-	local verdict, culprit = check_header(tvb, len)
+	-- the whole verdict first, so that pf.verdict can lead the tree; a
+	-- frame the capture cut short may have none
+	local verdict, culprit = check_header(tvb, len, caplen)
 	local tlvs_fit = verdict == "ok" or verdict == "bad_group"
 		or verdict == "bad_element" or verdict == "bad_flags"
 	local plen = tlvs_fit and tvb(12, 2):uint() or 0
@@ -435,7 +436,12 @@ function pf.dissector(tvb, pinfo, tree)
 		verdict, culprit = scan_tlvs(tvb, caplen, plen)
 	end
 
-	root:add(hf.verdict, verdict):set_generated()
+	if verdict then
+		root:add(hf.verdict, verdict):set_generated()
+	else
+		root:add_proto_expert_info(ef.snapped,
+			"Frame cut short by the capture length, no verdict")
+	end
 	local items = add_header(tvb, root, caplen)
 	local code
 	if tlvs_fit then
@@ -446,14 +452,14 @@ function pf.dissector(tvb, pinfo, tree)
 		end
 	end
 
-	if verdict ~= "ok" then
+	if verdict and verdict ~= "ok" then
 		local target = (type(culprit) == "string" and items[culprit])
 			or (type(culprit) == "userdata" and culprit) or root
 		target:add_proto_expert_info(ef.malformed,
 			string.format("Malformed PacketFlow frame: %s (%s)", verdict,
 				verdict_text[verdict]))
 	end
-	root:append_text(", " .. verdict)
+	root:append_text(", " .. (verdict or "cut short by the capture"))
 
 	-- a summary needs a readable header with a known type
 	local info
@@ -461,10 +467,12 @@ function pf.dissector(tvb, pinfo, tree)
 		and tvb(2, 1):uint() == PF_VERSION and msg_types[tvb(3, 1):uint()] then
 		info = summary(tvb, code)
 		if verdict ~= "ok" then
-			info = info .. " [" .. verdict .. "]"
+			info = info .. " [" .. (verdict or "cut short by the capture") .. "]"
 		end
-	else
+	elseif verdict then
 		info = "Malformed frame: " .. verdict
+	else
+		info = "Frame cut short by the capture length"
 	end
 	pinfo.cols.info:set(info)
 	return caplen
