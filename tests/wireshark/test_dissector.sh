@@ -38,6 +38,8 @@ chmod 755 "$tmp"
 # installed there would register twice) must not change what tshark shows.
 mkdir -p "$tmp/home/.config"
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config"
+# check_fields.py imports vectors_to_pcap.py: leave no __pycache__ in the tree
+export PYTHONDONTWRITEBYTECODE=1
 
 python3 "$here/vectors_to_pcap.py" "$doc" "$tmp/port7447.pcap"
 python3 "$here/vectors_to_pcap.py" --port 9999 "$doc" "$tmp/port9999.pcap"
