@@ -118,6 +118,7 @@ struct pf_config {
 	uint8_t high_prio_min;   /**< header priority >= this uses the high ring */
 	uint16_t burst;          /**< RX/TX burst size */
 	uint32_t tx_flush_us;    /**< TX buffer drain deadline */
+	bool idle_yield;         /**< dataplane.idle: yield (true) or poll */
 	char control_socket[PF_PATH_LEN];
 	char stats_segment[PF_PATH_LEN];
 	char rules_file[PF_PATH_LEN]; /**< Hyperscan rules, "" = none */
@@ -149,18 +150,21 @@ struct pf_config {
 	uint64_t default_roles; /**< roles of sessions not listed */
 
 	uint16_t n_sessions;
-	struct pf_session_conf sessions[PF_MAX_SESSIONS];
+	struct pf_session_conf sessions[PF_MAX_SESSIONS]; /**< sorted by first, disjoint */
 };
 
 /**
  * Load and validate a configuration file.
  *
- * @param path  YAML file
- * @param cfg   filled on success; defaults apply to every key left out
+ * @param path  YAML file (schema and messages: docs/configuration.md)
+ * @param cfg   filled on success; defaults apply to every key left out.
+ *   Left untouched on failure, so a reload can load over the config in use.
  * @param err   on failure, one line for the operator:
- *   "FILE:LINE: KEY: expected WHAT, found WHAT" (LINE is 1-based)
+ *   "FILE:LINE: KEY: expected WHAT, found WHAT" (LINE is 1-based),
+ *   "FILE:LINE: syntax error: PROBLEM (CONTEXT)" or "FILE: cannot open: WHY"
  * @param errlen size of err
- * @return 0, -ENOENT/-EACCES (file), -EINVAL (syntax or validation).
+ * @return 0, -ENOENT/-EACCES/-EISDIR (cannot open), -EFBIG (over 4 MiB),
+ *   -EINVAL (syntax or validation), -ENOMEM.
  */
 int pf_config_load(const char *path, struct pf_config *cfg, char *err,
 		   size_t errlen);
@@ -175,7 +179,10 @@ const struct pf_cap_conf *pf_config_cap(const struct pf_config *cfg,
 /** Capability by name, or NULL. */
 const struct pf_cap_conf *pf_config_cap_by_name(const struct pf_config *cfg,
 						const char *name);
-/** Roles (closure) of a session id: its listed roles, else default_roles. */
+/**
+ * Roles (closure) of a session id: its listed roles, else default_roles.
+ * Bisects sessions[], which the loader sorts by first id.
+ */
 uint64_t pf_config_session_roles(const struct pf_config *cfg, uint32_t session);
 /** Role bit by name, or 0 if unknown. */
 uint64_t pf_config_role_bit(const struct pf_config *cfg, const char *name);
