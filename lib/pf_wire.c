@@ -137,6 +137,38 @@ scan_tlvs(struct pf_msg *m)
 	return 0;
 }
 
+static void
+read_header(const uint8_t *buf, struct pf_msg *m)
+{
+	m->version = buf[2];
+	m->type = buf[3];
+	m->group = buf[4];
+	m->element = buf[5];
+	m->capability = rd16(buf + 6);
+	m->priority = buf[8];
+	m->flags = buf[9];
+	m->complexity = buf[10];
+	m->payload_len = rd16(buf + 12);
+	m->trace_id = rd64(buf + 16);
+	m->session_id = rd32(buf + 24);
+	m->seq = rd32(buf + 28);
+	m->timestamp = rd64(buf + 32);
+	m->field_mask = 0;
+	m->intent = NULL;
+	m->intent_len = 0;
+}
+
+int
+pf_decode_header(const uint8_t *buf, size_t len, struct pf_msg *m)
+{
+	if (len < PF_HDR_LEN)
+		return -PF_DECODE_TRUNCATED;
+	read_header(buf, m);
+	m->payload = buf + PF_HDR_LEN;
+	m->payload_len = 0;
+	return 0;
+}
+
 int
 pf_decode(const uint8_t *buf, size_t len, struct pf_msg *m)
 {
@@ -161,23 +193,8 @@ pf_decode(const uint8_t *buf, size_t len, struct pf_msg *m)
 	if (buf[9] & ~PF_FLAG_ALL)
 		return -PF_DECODE_BAD_FLAGS;
 
-	m->version = buf[2];
-	m->type = buf[3];
-	m->group = buf[4];
-	m->element = buf[5];
-	m->capability = rd16(buf + 6);
-	m->priority = buf[8];
-	m->flags = buf[9];
-	m->complexity = buf[10];
-	m->payload_len = plen;
-	m->trace_id = rd64(buf + 16);
-	m->session_id = rd32(buf + 24);
-	m->seq = rd32(buf + 28);
-	m->timestamp = rd64(buf + 32);
+	read_header(buf, m);
 	m->payload = buf + PF_HDR_LEN;
-	m->field_mask = 0;
-	m->intent = NULL;
-	m->intent_len = 0;
 	return scan_tlvs(m);
 }
 
@@ -330,10 +347,14 @@ int
 pf_encode_error(uint8_t *buf, size_t cap, const struct pf_msg *req,
 		uint16_t code, const char *message)
 {
+	/* A rejected request may carry out-of-range fields: never echo
+	 * them, an error frame must itself decode. */
+	uint8_t group = req->group <= PF_GROUP_COUNT ? req->group : 0;
+	uint8_t element = group && req->element <= PF_ELEMENTS_PER_GROUP ? req->element : 0;
 	struct pf_hdr_fields h = {
 		.type = PF_MSG_ERROR,
-		.group = req->group,
-		.element = req->element,
+		.group = group,
+		.element = element,
 		.capability = req->capability,
 		.priority = req->priority,
 		.flags = req->flags & PF_FLAG_TRACE,

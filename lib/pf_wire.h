@@ -198,6 +198,13 @@ struct pf_tlv {
 int pf_decode(const uint8_t *buf, size_t len, struct pf_msg *msg);
 
 /**
+ * Read the fixed header without validating it, to answer a frame that
+ * pf_decode() rejected. Needs len >= PF_HDR_LEN; payload fields are zeroed.
+ * @return 0, or -PF_DECODE_TRUNCATED when len is too short.
+ */
+int pf_decode_header(const uint8_t *buf, size_t len, struct pf_msg *msg);
+
+/**
  * Walk the TLVs of a decoded message.
  *
  * @param msg  a message pf_decode() accepted

@@ -44,10 +44,10 @@ load_vectors(void)
 			memset(v, 0, sizeof(*v));
 			v->number = atoi(line + 11);
 			const char *colon = strchr(line, ':');
-			snprintf(v->title, sizeof(v->title), "%s", colon ? colon + 2 : "");
+			snprintf(v->title, sizeof(v->title), "%.150s", colon ? colon + 2 : "");
 			in_hex = 0;
 		} else if (v && strncmp(line, "Expect: ", 8) == 0) {
-			snprintf(v->expect, sizeof(v->expect), "%s", line + 8);
+			snprintf(v->expect, sizeof(v->expect), "%.500s", line + 8);
 		} else if (v && strcmp(line, "```hex") == 0) {
 			in_hex = 1;
 		} else if (v && in_hex && strncmp(line, "```", 3) == 0) {

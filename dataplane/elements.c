@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* elements.c: built-in behaviours of the periodic table's elements, as a
+ * table of operations indexed by atomic number. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+
+#include "pf_dp.h"
+
+static inline int
+fail_with(struct pf_exec *x, uint16_t code, const char *why)
+{
+	x->err = code;
+	x->errmsg = why;
+	return -1;
+}
+
+/* Hash-table key of a KEY field: length byte, then the bytes, zero padded,
+ * so that "ab" and "ab\0" stay different keys. */
+static inline int
+table_key(struct pf_exec *x, uint8_t key[PF_KEY_MAX])
+{
+	struct pf_tlv t;
+
+	if (!pf_tlv_find(&x->in, PF_FIELD_KEY, &t))
+		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field key");
+	if (t.len == 0 || t.len > PF_KEY_MAX - 1)
+		return fail_with(x, PF_ERR_BAD_ARGUMENT, "key must be 1..31 bytes");
+	memset(key, 0, PF_KEY_MAX);
+	key[0] = (uint8_t)t.len;
+	memcpy(key + 1, t.value, t.len);
+	return 0;
+}
+
+/* CF.seq: runs in session order (flow-hash) and echoes its input. */
+static int
+el_sequence(struct pf_lcore *lc, struct pf_exec *x)
+{
+	RTE_SET_USED(lc);
+	RTE_SET_USED(x);
+	return 0; /* every input field is carried into the response */
+}
+
+/* CF.lp: applies CRC-32C to the data `arg` times (default 1), a bounded
+ * loop whose cost the caller chooses; returns the last value. */
+static int
+el_loop(struct pf_lcore *lc, struct pf_exec *x)
+{
+	struct pf_tlv t;
+	unsigned long n = x->arg[0] ? strtoul(x->arg, NULL, 10) : 1;
+	uint32_t v = 0;
+
+	RTE_SET_USED(lc);
+	if (!pf_tlv_find(&x->in, PF_FIELD_DATA, &t))
+		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
+	for (unsigned long i = 0; i < n; i++)
+		v = rte_hash_crc(t.value, t.len, v);
+	pf_build_u32(&x->out, PF_FIELD_RESULT, v);
+	return 0;
+}
+
+/* DF.tr: maps the data field; arg is upper (default), lower, reverse,
+ * rot13 or none. */
+static int
+el_transform(struct pf_lcore *lc, struct pf_exec *x)
+{
+	struct pf_tlv t;
+	const char *op = x->arg[0] ? x->arg : "upper";
+
+	RTE_SET_USED(lc);
+	if (!pf_tlv_find(&x->in, PF_FIELD_DATA, &t))
+		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
+	size_t at = x->out.len + PF_TLV_HDR_LEN;
+	pf_build_tlv(&x->out, PF_FIELD_DATA, t.value, t.len);
+	if (x->out.err)
+		return -1;
+	uint8_t *d = x->out.buf + at;
+	switch (op[0]) {
+	case 'u':
+		for (unsigned int i = 0; i < t.len; i++)
+			if (d[i] >= 'a' && d[i] <= 'z')
+				d[i] = (uint8_t)(d[i] - 32);
+		break;
+	case 'l':
+		for (unsigned int i = 0; i < t.len; i++)
+			if (d[i] >= 'A' && d[i] <= 'Z')
+				d[i] = (uint8_t)(d[i] + 32);
+		break;
+	case 'r':
+		if (op[1] == 'o') {
+			for (unsigned int i = 0; i < t.len; i++) {
+				uint8_t c = d[i];
+				if (c >= 'a' && c <= 'z')
+					d[i] = (uint8_t)('a' + (c - 'a' + 13) % 26);
+				else if (c >= 'A' && c <= 'Z')
+					d[i] = (uint8_t)('A' + (c - 'A' + 13) % 26);
+			}
+		} else {
+			for (unsigned int i = 0; i < t.len / 2; i++) {
+				uint8_t c = d[i];
+				d[i] = d[t.len - 1 - i];
+				d[t.len - 1 - i] = c;
+			}
+		}
+		break;
+	default: /* none */
+		break;
+	}
+	return 0;
+}
+
+/* DF.ag: per-key counters on this lcore (flow-hash keeps a key here);
+ * adds the u64 value field, or 1, and returns the new count. */
+static int
+el_aggregate(struct pf_lcore *lc, struct pf_exec *x)
+{
+	uint8_t key[PF_KEY_MAX];
+	uint64_t inc = 1;
+	struct pf_tlv t;
+
+	if (table_key(x, key) < 0)
+		return -1;
+	if (pf_tlv_find(&x->in, PF_FIELD_VALUE, &t) && pf_tlv_u64(&t, &inc) < 0)
+		return fail_with(x, PF_ERR_BAD_ARGUMENT, "value must be a u64");
+	int32_t idx = rte_hash_lookup(lc->agg, key);
+	if (idx < 0) {
+		idx = rte_hash_add_key(lc->agg, key);
+		if (idx < 0)
+			return fail_with(x, PF_ERR_EXECUTION_FAILED, "aggregate table full");
+		lc->agg_count[idx] = 0;
+	}
+	lc->agg_count[idx] += inc;
+	pf_build_u64(&x->out, PF_FIELD_COUNT, lc->agg_count[idx]);
+	return 0;
+}
+
+/* RM.ca: with a value field, put; without, get (not_found on a miss). */
+static int
+el_cache(struct pf_lcore *lc, struct pf_exec *x)
+{
+	uint8_t key[PF_KEY_MAX];
+	struct pf_tlv t;
+
+	if (table_key(x, key) < 0)
+		return -1;
+	if (pf_tlv_find(&x->in, PF_FIELD_VALUE, &t)) {
+		if (t.len > PF_CACHE_VALUE_MAX)
+			return fail_with(x, PF_ERR_BAD_ARGUMENT, "value over 120 bytes");
+		int32_t idx = rte_hash_add_key(lc->cache, key);
+		if (idx < 0)
+			return fail_with(x, PF_ERR_EXECUTION_FAILED, "cache full");
+		lc->cache_val[idx].len = t.len;
+		memcpy(lc->cache_val[idx].val, t.value, t.len);
+		return 0; /* the value is carried back as the answer */
+	}
+	int32_t idx = rte_hash_lookup(lc->cache, key);
+	if (idx < 0)
+		return fail_with(x, PF_ERR_NOT_FOUND, "key not in cache");
+	pf_build_tlv(&x->out, PF_FIELD_VALUE, lc->cache_val[idx].val,
+		     lc->cache_val[idx].len);
+	return 0;
+}
+
+struct pt_ctx {
+	unsigned int n;
+	uint8_t ids[PF_MAX_MATCHES * 4];
+	const struct pf_rule_rt *actions;
+};
+
+static int
+pt_match(unsigned int id, unsigned long long from, unsigned long long to,
+	 unsigned int flags, void *arg)
+{
+	struct pt_ctx *c = arg;
+
+	RTE_SET_USED(from);
+	RTE_SET_USED(to);
+	RTE_SET_USED(flags);
+	if (c->n == PF_MAX_MATCHES)
+		return 1; /* enough: stop scanning */
+	uint32_t rid = c->actions[id].id;
+	uint8_t *p = &c->ids[c->n++ * 4];
+	p[0] = (uint8_t)(rid >> 24);
+	p[1] = (uint8_t)(rid >> 16);
+	p[2] = (uint8_t)(rid >> 8);
+	p[3] = (uint8_t)rid;
+	return 0;
+}
+
+/* ED.pt: Hyperscan over the data field; answers the ids of the rules that
+ * matched (each once, in the order matches ended). */
+static int
+el_pattern(struct pf_lcore *lc, struct pf_exec *x)
+{
+	struct pf_tlv t;
+	struct pt_ctx c = { .n = 0, .actions = x->r->actions };
+
+	if (!pf_tlv_find(&x->in, PF_FIELD_DATA, &t))
+		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
+	if (x->r->db) {
+		hs_error_t e = hs_scan(x->r->db, (const char *)t.value, t.len, 0,
+				       x->r->scratch[lc->lcore_id], pt_match, &c);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return fail_with(x, PF_ERR_EXECUTION_FAILED, "pattern scan failed");
+	}
+	pf_build_tlv(&x->out, PF_FIELD_MATCH, c.ids, c.n * 4);
+	return 0;
+}
+
+/* CO.bc: every replica takes delivery; the join answers with how many
+ * replicas agreed (replication factor from the routing policy). */
+static int
+el_broadcast(struct pf_lcore *lc, struct pf_exec *x)
+{
+	RTE_SET_USED(lc);
+	RTE_SET_USED(x);
+	return 0;
+}
+
+/* Indexed by atomic number; NULL: no built-in behaviour in this version. */
+static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
+	[1] = { .name = "sequence", .run = el_sequence },
+	[3] = { .name = "loop", .run = el_loop },
+	[7] = { .name = "transform", .run = el_transform },
+	[8] = { .name = "aggregate", .run = el_aggregate },
+	[12] = { .name = "pattern", .run = el_pattern },
+	[14] = { .name = "broadcast", .run = el_broadcast },
+	[24] = { .name = "cache", .run = el_cache },
+};
+
+const struct pf_element_ops *
+pf_element_ops(unsigned int number)
+{
+	if (number < 1 || number > PF_ELEMENT_COUNT || !ops[number].run)
+		return NULL;
+	return &ops[number];
+}

@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* exec.c: placing and running molecule stages -- ring hops (ionic), direct
+ * calls (covalent), fan-out and join (metallic, replication) -- and turning
+ * the frame into its response or error in place. */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_udp.h>
+
+#include "pf_dp.h"
+
+/*
+ * A fan-out hands the same mbuf to several lcores; the ring entry then
+ * carries the branch index in the pointer's low bits (mbufs are cache-line
+ * aligned, so 6 bits are free).
+ */
+#define TAG_MASK ((uintptr_t)RTE_CACHE_LINE_SIZE - 1)
+_Static_assert(PF_MAX_SET < RTE_CACHE_LINE_SIZE, "branch index fits the tag");
+
+static inline void *
+tag(struct rte_mbuf *m, unsigned int branch)
+{
+	return (void *)((uintptr_t)m | (branch + 1));
+}
+
+struct rte_mbuf *
+pf_untag(void *p, int *branch)
+{
+	uintptr_t v = (uintptr_t)p;
+	*branch = (int)(v & TAG_MASK) - 1;
+	return (struct rte_mbuf *)(v & ~TAG_MASK);
+}
+
+static inline uint8_t *
+pf_hdr(struct rte_mbuf *m, const struct pf_meta *meta)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, meta->pf_off);
+}
+
+/* ---- counting sinks ---- */
+
+void
+pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason)
+{
+	lc->st->drops[reason]++;
+	rte_pktmbuf_free(m);
+}
+
+void
+pf_tx(struct pf_lcore *lc, struct rte_mbuf *m)
+{
+	uint16_t port = m->port;
+
+	if (likely(lc->txq[port] >= 0)) {
+		lc->st->tx++; /* undone by the TX buffer's error callback */
+		rte_eth_tx_buffer(port, (uint16_t)lc->txq[port], lc->txb[port], m);
+		return;
+	}
+	/* No queue of our own on this port: the owner sends and counts it. */
+	if (unlikely(rte_ring_mp_enqueue(lc->tx_owner[port]->txr, m) != 0))
+		pf_drop(lc, m, PF_DROP_TX_FULL);
+}
+
+unsigned int
+pf_tx_handed(struct pf_lcore *lc, unsigned int burst)
+{
+	struct rte_mbuf *pkts[PF_BURST_MAX];
+	unsigned int n = rte_ring_sc_dequeue_burst(lc->txr, (void **)pkts, burst, NULL);
+
+	for (unsigned int i = 0; i < n; i++)
+		pf_tx(lc, pkts[i]);
+	return n;
+}
+
+void
+pf_tx_flush(struct pf_lcore *lc)
+{
+	for (uint16_t p = 0; p < pf_dp.n_ports; p++) {
+		uint16_t port = pf_dp.port_id[p];
+		if (lc->txq[port] >= 0)
+			rte_eth_tx_buffer_flush(port, (uint16_t)lc->txq[port], lc->txb[port]);
+	}
+}
+
+/* ---- answering ---- */
+
+/* Turn the frame around: addresses and ports swapped, lengths for a PF
+ * payload of plen bytes, IPv4 checksum recomputed, UDP checksum zero. */
+static void
+turn_around(struct rte_mbuf *m, const struct pf_meta *meta, uint16_t plen)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+							  meta->l3_off);
+	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+	struct rte_ether_addr mac = eth->src_addr;
+	uint32_t addr = ip->src_addr;
+	uint16_t port = udp->src_port;
+
+	eth->src_addr = eth->dst_addr;
+	eth->dst_addr = mac;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = addr;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = udp->dst_port;
+	udp->dst_port = port;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + PF_HDR_LEN + plen));
+	udp->dgram_cksum = 0;
+
+	uint16_t total = (uint16_t)(meta->pf_off + PF_HDR_LEN + plen);
+	m->data_len = total;
+	m->pkt_len = total;
+}
+
+static void
+count_latency(struct pf_lcore *lc, const struct pf_meta *meta, bool error)
+{
+	struct pf_stats_cap *c = &lc->st->caps[meta->cap_slot];
+	uint64_t cycles = rte_rdtsc() - meta->rx_tsc;
+
+	if (error)
+		c->errors++;
+	else
+		c->exec++;
+	c->cycles += cycles;
+	c->hist[pf_hist_bucket(cycles)]++;
+}
+
+/* Room for a PF frame of plen payload bytes in this mbuf. */
+static inline bool
+fits(const struct rte_mbuf *m, const struct pf_meta *meta, size_t plen)
+{
+	return (size_t)meta->pf_off + PF_HDR_LEN + plen <=
+	       (size_t)m->buf_len - m->data_off;
+}
+
+void
+pf_send_back(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t plen)
+{
+	turn_around(m, pf_meta(m), plen);
+	pf_tx(lc, m);
+}
+
+void
+pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
+		const struct pf_msg *req, uint16_t code, const char *msg)
+{
+	struct pf_meta *meta = pf_meta(m);
+	uint8_t *pf = pf_hdr(m, meta);
+	size_t cap = (size_t)m->buf_len - m->data_off - meta->pf_off;
+
+	if (code < RTE_DIM(lc->st->errors))
+		lc->st->errors[code]++;
+	if (meta->cap_id)
+		count_latency(lc, meta, true);
+	if (req->flags & PF_FLAG_NOREPLY) {
+		pf_drop(lc, m, PF_DROP_NOREPLY);
+		return;
+	}
+	/* req is a host-order copy: writing over the frame is safe. */
+	int n = pf_encode_error(pf, cap, req, code, msg);
+	if (n < 0)
+		n = pf_encode_error(pf, cap, req, code, NULL);
+	if (n < 0) {
+		pf_drop(lc, m, PF_DROP_NO_MBUF);
+		return;
+	}
+	turn_around(m, meta, (uint16_t)(n - PF_HDR_LEN));
+	pf_tx(lc, m);
+}
+
+/* Answer from the current frame contents: it becomes the response. */
+static void
+respond(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta)
+{
+	uint8_t *pf = pf_hdr(m, meta);
+	uint16_t plen = (uint16_t)((pf[12] << 8) | pf[13]);
+
+	count_latency(lc, meta, false);
+	if (pf[9] & PF_FLAG_NOREPLY) {
+		pf_drop(lc, m, PF_DROP_NOREPLY);
+		return;
+	}
+	pf[3] = PF_MSG_RESPONSE;
+	pf[9] &= PF_FLAG_TRACE;
+	turn_around(m, meta, plen);
+	pf_tx(lc, m);
+}
+
+/* ---- running a stage ---- */
+
+static int
+decode_current(struct rte_mbuf *m, struct pf_meta *meta, struct pf_msg *msg)
+{
+	uint8_t *pf = pf_hdr(m, meta);
+	uint16_t plen = (uint16_t)((pf[12] << 8) | pf[13]);
+
+	return pf_decode(pf, PF_HDR_LEN + (size_t)plen, msg);
+}
+
+/* Run one stage's element on the frame; its output TLVs land in lc->out. */
+static uint16_t
+run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
+{
+	struct pf_hdr_fields h = { 0 };
+	struct pf_stats_lcore *st = lc->st;
+	const struct pf_element *e = &pf_elements[sc->number - 1];
+
+	x->cap = sc;
+	x->arg = sc->conf->arg;
+	x->err = 0;
+	x->errmsg = NULL;
+	pf_build_start(&x->out, lc->out, sizeof(lc->out), &h);
+	if (decode_current(x->m, x->meta, &x->in) < 0) {
+		x->err = PF_ERR_EXECUTION_FAILED;
+		x->errmsg = "frame damaged between stages";
+	} else if (sc->run(lc, x) < 0 && !x->err) {
+		x->err = PF_ERR_EXECUTION_FAILED;
+	}
+	if (!x->err && x->out.err) {
+		x->err = PF_ERR_EXECUTION_FAILED;
+		x->errmsg = "output larger than the stage's buffer";
+	}
+	st->element_exec[sc->number]++;
+	st->group_exec[e->group]++;
+	if (x->err)
+		st->element_errors[sc->number]++;
+	return x->err;
+}
+
+/*
+ * Make the stage's output part of the frame: output TLVs first, then every
+ * input TLV whose contract field the output did not replace.
+ */
+static uint16_t
+commit(struct pf_lcore *lc, struct pf_exec *x)
+{
+	uint8_t *buf = lc->merge;
+	size_t out_len = x->out.len - PF_HDR_LEN, n = out_len;
+	uint64_t replaced = 0;
+	struct pf_msg outmsg = { .payload = lc->out + PF_HDR_LEN,
+				 .payload_len = (uint16_t)out_len };
+	struct pf_tlv t;
+	size_t off = 0;
+
+	if (out_len == 0)
+		return 0;
+	while (pf_tlv_next(&outmsg, &off, &t))
+		replaced |= pf_field_bit(t.id);
+	memcpy(buf, lc->out + PF_HDR_LEN, out_len);
+	off = 0;
+	while (pf_tlv_next(&x->in, &off, &t)) {
+		if (pf_field_bit(t.id) & replaced)
+			continue;
+		size_t l = PF_TLV_HDR_LEN + t.len;
+		if (n + l > sizeof(lc->out) || n + l > PF_MAX_PAYLOAD) {
+			x->errmsg = "response too large";
+			return PF_ERR_EXECUTION_FAILED;
+		}
+		memcpy(buf + n, t.value - PF_TLV_HDR_LEN, l);
+		n += l;
+	}
+	if (!fits(x->m, x->meta, n)) {
+		x->errmsg = "response larger than the mbuf";
+		return PF_ERR_EXECUTION_FAILED;
+	}
+	uint8_t *pf = pf_hdr(x->m, x->meta);
+	memcpy(pf + PF_HDR_LEN, buf, n);
+	pf[12] = (uint8_t)(n >> 8);
+	pf[13] = (uint8_t)n;
+	x->m->data_len = (uint16_t)(x->meta->pf_off + PF_HDR_LEN + n);
+	x->m->pkt_len = x->m->data_len;
+	return 0;
+}
+
+static void
+trace_stage(struct pf_lcore *lc, struct pf_meta *meta, const struct pf_cap_rt *sc)
+{
+	if ((size_t)meta->n_trace + 2 <= sizeof(meta->stage_trace)) {
+		meta->stage_trace[meta->n_trace++] = sc->number;
+		meta->stage_trace[meta->n_trace++] = (uint8_t)lc->lcore_id;
+	}
+}
+
+/* Answer with an error, taking the request fields from the frame. */
+static void
+fail(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t code, const char *msg)
+{
+	struct pf_msg req;
+
+	pf_decode_header(pf_hdr(m, pf_meta(m)), PF_HDR_LEN, &req);
+	pf_answer_error(lc, m, &req, code, msg);
+}
+
+/* ---- placement ---- */
+
+static inline uint16_t
+pick(struct pf_lcore *lc, const struct pf_policy *p, const struct pf_meta *meta)
+{
+	switch (p->balance) {
+	case PF_BALANCE_FLOW_HASH:
+		return p->lcores.ids[meta->flow_hash % p->lcores.n];
+	case PF_BALANCE_LEAST_LOADED: {
+		uint16_t best = p->lcores.ids[0];
+		unsigned int load = UINT32_MAX;
+		for (int i = 0; i < p->lcores.n; i++) {
+			const struct pf_lcore *o = pf_dp.lcores[p->lcores.ids[i]];
+			unsigned int l = rte_ring_count(o->ring) + rte_ring_count(o->ring_hi);
+			if (l < load) {
+				load = l;
+				best = p->lcores.ids[i];
+			}
+		}
+		return best;
+	}
+	default:
+		return p->lcores.ids[lc->rr++ % p->lcores.n];
+	}
+}
+
+/* Queue a ring entry for another lcore; flushed once per burst. */
+static inline void
+hand_over(struct pf_lcore *lc, uint16_t lcore, void *entry, bool high)
+{
+	struct pf_pending *pd = &lc->pending[pf_dp.lcore_idx[lcore] - 1];
+	unsigned int h = high ? 1 : 0;
+
+	if (unlikely(pd->n[h] == PF_BURST_MAX))
+		pf_flush_pending(lc);
+	pd->pkts[h][pd->n[h]++] = entry;
+}
+
+static void run_stages(struct pf_lcore *lc, struct rte_mbuf *m);
+static void run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b);
+
+/* Start a fan-out of width n over distinct lcores of p. */
+static void
+fan_out(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
+	const struct pf_policy *p, unsigned int n, bool consensus)
+{
+	unsigned int start = (p->balance == PF_BALANCE_FLOW_HASH ? meta->flow_hash : lc->rr++)
+			     % p->lcores.n;
+	int local = -1;
+
+	meta->fanout = (uint8_t)n;
+	meta->consensus = consensus;
+	for (unsigned int i = 0; i < n; i++)
+		meta->br[i].done = 0;
+	__atomic_store_n(&meta->join, (uint16_t)n, __ATOMIC_RELAXED);
+	rte_mbuf_refcnt_update(m, (int16_t)(n - 1));
+	lc->st->fanout_copies += n - 1;
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t id = p->lcores.ids[(start + i) % p->lcores.n];
+		if (id == lc->lcore_id)
+			local = (int)i;
+		else
+			hand_over(lc, id, tag(m, i), meta->high);
+	}
+	if (local >= 0)
+		run_branch(lc, m, (unsigned int)local);
+}
+
+/* Decide where stage meta->stage runs. Returns true when it runs here. */
+static bool
+place(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
+      const struct pf_cap_rt *cap, const struct pf_cap_rt *sc)
+{
+	const struct pf_policy *p = &sc->policy;
+	uint8_t bond = PF_BOND_IONIC, width = 1;
+
+	if (cap->n_stages && meta->stage > 0) {
+		bond = cap->mol->stages[meta->stage].bond;
+		width = cap->mol->stages[meta->stage].width;
+	}
+	if (meta->stage == 0 && cap->policy.replicate > 1 && !cap->n_stages) {
+		fan_out(lc, m, meta, &cap->policy, cap->policy.replicate, true);
+		return false;
+	}
+	switch (bond) {
+	case PF_BOND_COVALENT:
+		return true;
+	case PF_BOND_METALLIC:
+		if (width > 1) {
+			fan_out(lc, m, meta, p, width, false);
+			return false;
+		}
+		break;
+	case PF_BOND_VDW: {
+		/* A hint: stay on this NUMA socket when the set allows it. */
+		unsigned int here = rte_lcore_to_socket_id(lc->lcore_id);
+		for (int i = 0; i < p->lcores.n; i++) {
+			uint16_t id = p->lcores.ids[(meta->flow_hash + i) % p->lcores.n];
+			if (rte_lcore_to_socket_id(id) == here) {
+				if (id == lc->lcore_id)
+					return true;
+				meta->placed = 1;
+				hand_over(lc, id, m, meta->high);
+				lc->st->ring_enq++;
+				return false;
+			}
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	uint16_t id = pick(lc, p, meta);
+	if (id == lc->lcore_id)
+		return true;
+	meta->placed = 1;
+	hand_over(lc, id, m, meta->high);
+	lc->st->ring_enq++;
+	return false;
+}
+
+/* The capability of the molecule and the one of its current stage. */
+static inline int
+current(const struct pf_tables *t, const struct pf_meta *meta,
+	const struct pf_cap_rt **cap, const struct pf_cap_rt **sc)
+{
+	*cap = pf_cap_lookup(t, meta->cap_id);
+	if (unlikely(!*cap))
+		return -1;
+	if (!(*cap)->n_stages) {
+		*sc = *cap;
+		return 0;
+	}
+	if (unlikely(meta->stage >= (*cap)->n_stages))
+		return -1;
+	*sc = pf_cap_lookup(t, (*cap)->mol->stages[meta->stage].cap_id);
+	return *sc ? 0 : -1;
+}
+
+static void
+finish(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
+       const struct pf_cap_rt *cap, struct pf_exec *x)
+{
+	/* A molecule's response says which element ran where. */
+	if (cap->n_stages && meta->n_trace) {
+		struct pf_hdr_fields h = { 0 };
+		pf_build_start(&x->out, lc->out, sizeof(lc->out), &h);
+		pf_build_tlv(&x->out, PF_FIELD_STAGE, meta->stage_trace, meta->n_trace);
+		if (decode_current(m, meta, &x->in) == 0) {
+			uint16_t err = commit(lc, x);
+			if (err) {
+				fail(lc, m, err, x->errmsg);
+				return;
+			}
+		}
+	}
+	respond(lc, m, meta);
+}
+
+/* Run stages from meta->stage on, here or by handing the frame over. */
+static void
+run_stages(struct pf_lcore *lc, struct rte_mbuf *m)
+{
+	struct pf_meta *meta = pf_meta(m);
+	const struct pf_tables *t = pf_tables_get();
+	const struct pf_cap_rt *cap, *sc;
+	struct pf_exec x = { .m = m, .meta = meta, .t = t, .r = pf_rules_get() };
+
+	for (;;) {
+		if (unlikely(current(t, meta, &cap, &sc) < 0)) {
+			/* The registry changed under this frame. */
+			fail(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
+			     "capability removed while the request was in flight");
+			return;
+		}
+		if (!meta->placed && !place(lc, m, meta, cap, sc))
+			return;
+		meta->placed = 0;
+
+		uint16_t err = run_element(lc, &x, sc);
+		if (!err)
+			err = commit(lc, &x);
+		trace_stage(lc, meta, sc);
+		if (err) {
+			uint8_t bond = cap->n_stages && meta->stage > 0 ?
+				cap->mol->stages[meta->stage].bond : PF_BOND_IONIC;
+			if (pf_bond_get(bond)->cascades || meta->stage == 0) {
+				fail(lc, m, err, x.errmsg);
+				return;
+			}
+			/* metallic / van der Waals: the stage's failure stays
+			 * its own; the molecule goes on with its input. */
+		}
+		if (!cap->n_stages || ++meta->stage >= cap->n_stages) {
+			finish(lc, m, meta, cap, &x);
+			return;
+		}
+	}
+}
+
+/*
+ * One branch of a fan-out. Branches share the mbuf, so they only read it;
+ * each leaves a digest of its output. The last one to finish owns the
+ * frame: it checks the results and carries the molecule on.
+ */
+static void
+run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
+{
+	struct pf_meta *meta = pf_meta(m);
+	const struct pf_tables *t = pf_tables_get();
+	const struct pf_cap_rt *cap, *sc;
+	struct pf_exec x = { .m = m, .meta = meta, .t = t, .r = pf_rules_get(),
+			     .branch = (uint8_t)b, .width = meta->fanout };
+	uint16_t err;
+
+	if (unlikely(current(t, meta, &cap, &sc) < 0)) {
+		err = PF_ERR_UNKNOWN_CAPABILITY;
+		x.out.len = PF_HDR_LEN;
+	} else {
+		err = run_element(lc, &x, sc);
+	}
+	meta->br[b].err = err;
+	meta->br[b].digest = err ? 0 :
+		rte_hash_crc(lc->out + PF_HDR_LEN, (uint32_t)(x.out.len - PF_HDR_LEN), 0);
+	meta->br[b].done = 1;
+
+	/* Release our result; the last one acquires everybody's. */
+	if (__atomic_sub_fetch(&meta->join, 1, __ATOMIC_ACQ_REL) != 0) {
+		rte_pktmbuf_free(m); /* our reference only */
+		return;
+	}
+	lc->st->fanout_joins++;
+	unsigned int n = meta->fanout;
+	bool consensus = meta->consensus;
+	meta->fanout = 0;
+	if (cap)
+		trace_stage(lc, meta, sc);
+	for (unsigned int i = 0; i < n; i++) {
+		if (consensus && (meta->br[i].err || meta->br[i].digest != meta->br[b].digest)) {
+			fail(lc, m, meta->br[i].err ? meta->br[i].err : PF_ERR_EXECUTION_FAILED,
+			     meta->br[i].err ? "a replica failed" : "replicas disagree");
+			return;
+		}
+	}
+	if (!err)
+		err = commit(lc, &x);
+	if (err) {
+		fail(lc, m, err, x.errmsg);
+		return;
+	}
+	if (consensus) {
+		/* Replication: say how many replicas agreed. */
+		struct pf_hdr_fields h = { 0 };
+		pf_build_start(&x.out, lc->out, sizeof(lc->out), &h);
+		pf_build_u64(&x.out, PF_FIELD_COUNT, n);
+		if (decode_current(m, meta, &x.in) == 0 && (err = commit(lc, &x)) != 0) {
+			fail(lc, m, err, x.errmsg);
+			return;
+		}
+	}
+	if (!cap->n_stages || ++meta->stage >= cap->n_stages) {
+		finish(lc, m, meta, cap, &x);
+		return;
+	}
+	run_stages(lc, m);
+}
+
+void
+pf_exec_packet(struct pf_lcore *lc, struct rte_mbuf *p)
+{
+	int b;
+	struct rte_mbuf *m = pf_untag(p, &b);
+
+	if (b >= 0)
+		run_branch(lc, m, (unsigned int)b);
+	else
+		run_stages(lc, m);
+}
+
+void
+pf_route(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
+	 const struct pf_cap_rt *cap, uint8_t high)
+{
+	struct pf_meta *meta = pf_meta(m);
+
+	RTE_SET_USED(t);
+	/* The answer names what ran, also when Hyperscan chose it. */
+	uint8_t *pf = pf_hdr(m, meta);
+	pf[4] = cap->conf->group;
+	pf[5] = cap->conf->element;
+	pf[6] = (uint8_t)(cap->conf->id >> 8);
+	pf[7] = (uint8_t)cap->conf->id;
+	meta->cap_id = cap->conf->id;
+	meta->cap_slot = cap->slot;
+	meta->high = high;
+	meta->stage = 0;
+	meta->placed = 0;
+	meta->fanout = 0;
+	meta->n_trace = 0;
+	run_stages(lc, m);
+}
+
+void
+pf_flush_pending(struct pf_lcore *lc)
+{
+	for (unsigned int d = 0; d < pf_dp.n_lcores; d++) {
+		struct pf_pending *pd = &lc->pending[d];
+		for (unsigned int h = 0; h < 2; h++) {
+			unsigned int n = pd->n[h];
+			if (!n)
+				continue;
+			pd->n[h] = 0;
+			struct pf_lcore *dst = pf_dp.by_idx[d];
+			struct rte_ring *r = h ? dst->ring_hi : dst->ring;
+			unsigned int ok = rte_ring_mp_enqueue_burst(r, (void **)pd->pkts[h], n, NULL);
+			for (unsigned int i = ok; i < n; i++) {
+				int b;
+				struct rte_mbuf *m = pf_untag(pd->pkts[h][i], &b);
+				if (b < 0) {
+					pf_drop(lc, m, PF_DROP_RING_FULL);
+					continue;
+				}
+				/* A branch that cannot be queued fails; if it
+				 * was the last, this lcore finishes the join. */
+				struct pf_meta *meta = pf_meta(m);
+				meta->br[b].err = PF_ERR_OVERLOADED;
+				meta->br[b].digest = 0;
+				meta->br[b].done = 1;
+				if (__atomic_sub_fetch(&meta->join, 1, __ATOMIC_ACQ_REL) != 0) {
+					rte_pktmbuf_free(m);
+					continue;
+				}
+				lc->st->fanout_joins++;
+				meta->fanout = 0;
+				fail(lc, m, PF_ERR_OVERLOADED, "no worker could take a replica");
+			}
+		}
+	}
+}

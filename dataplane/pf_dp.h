@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pf_dp.h: private header of pf-dataplane -- the per-lcore context, the
+ * RCU-protected runtime tables, per-packet metadata and the module API. */
+#ifndef PF_DP_H
+#define PF_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_meter.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <hs/hs.h>
+
+#include "pf_config.h"
+#include "pf_periodic.h"
+#include "pf_rules.h"
+#include "pf_stats.h"
+#include "pf_wire.h"
+
+#define PF_BURST_MAX 64
+#define PF_MAX_RXQ 16          /**< (port, queue) pairs one lcore polls */
+#define PF_MAX_MATCHES 64      /**< rule ids an ED.pt answer carries */
+#define PF_OUT_MAX 4096        /**< scratch for a stage's output TLVs */
+#define PF_STATE_ENTRIES 16384 /**< keys per lcore in aggregate / cache tables */
+#define PF_CACHE_VALUE_MAX 120 /**< bytes of one cached value */
+#define PF_KEY_MAX 32          /**< bytes of a key (aggregate, cache) */
+
+/* ---- per-packet metadata, in the mbuf's private area ---- */
+
+/** Result a fan-out branch leaves for the joiner. */
+struct pf_branch {
+	uint32_t digest; /**< hash of the branch's output TLVs */
+	uint16_t err;    /**< 0 or PF_ERR_* */
+	uint16_t done;   /**< 1 once written */
+};
+
+struct pf_meta {
+	uint64_t rx_tsc;     /**< when RX took the packet */
+	uint16_t pf_off;     /**< offset of the PacketFlow header in the frame */
+	uint16_t l3_off;     /**< offset of the IPv4 header */
+	uint16_t cap_id;     /**< capability being executed */
+	uint16_t cap_slot;   /**< its stats slot */
+	uint8_t stage;       /**< molecule stage to run next */
+	uint8_t placed;      /**< 1: arrived over a ring for this stage */
+	uint8_t branch;      /**< index of this reference in a fan-out */
+	uint8_t fanout;      /**< width of the running fan-out, 0 = none */
+	uint8_t consensus;   /**< fan-out is a replication: results must agree */
+	uint8_t high;        /**< travels on high-priority rings */
+	uint32_t flow_hash;  /**< key of flow-hash placement (session or key) */
+	uint8_t stage_trace[2 * PF_MAX_STAGES]; /**< (element, lcore) per stage run */
+	uint8_t n_trace;
+	uint16_t join;       /**< branches still running (atomic) */
+	struct pf_branch br[PF_MAX_SET];
+};
+
+static inline struct pf_meta *
+pf_meta(struct rte_mbuf *m)
+{
+	return (struct pf_meta *)rte_mbuf_to_priv(m);
+}
+
+/* ---- runtime tables (swapped with RCU) ---- */
+
+struct pf_lcore;
+struct pf_exec;
+
+/** Behaviour of an element: reads the input, appends output TLVs. */
+typedef int (*pf_element_fn)(struct pf_lcore *lc, struct pf_exec *x);
+
+struct pf_element_ops {
+	const char *name;
+	pf_element_fn run;
+};
+
+/** A capability as the hot path sees it. */
+struct pf_cap_rt {
+	const struct pf_cap_conf *conf; /**< points into tables->cfg */
+	uint16_t slot;                  /**< stats slot */
+	uint8_t number;                 /**< element's atomic number */
+	uint8_t n_stages;               /**< 0: a single element */
+	struct pf_policy policy;        /**< effective routing policy */
+	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
+	pf_element_fn run;              /**< element behaviour */
+	const struct pf_molecule_conf *mol;
+};
+
+/** Registry, policy, roles and sessions: one immutable generation. */
+struct pf_tables {
+	uint64_t gen;
+	struct pf_config *cfg;      /**< owned */
+	uint16_t slot_of[PF_MAX_CAP_ID + 1]; /**< cap id -> index+1 into caps */
+	uint16_t by_element[PF_ELEMENT_COUNT + 1]; /**< default cap id per element */
+	struct pf_cap_rt caps[PF_MAX_CAPS];
+	uint16_t n_sessions;        /**< sessions sorted by first id */
+	struct pf_session_conf sessions[PF_MAX_SESSIONS];
+};
+
+/** Rules: one compiled database and its per-lcore scratch. */
+struct pf_rules_tables {
+	uint64_t gen;
+	hs_database_t *db;          /**< NULL: no rules */
+	struct pf_rule_rt *actions; /**< by Hyperscan id */
+	uint32_t n_rules;
+	hs_scratch_t *scratch[RTE_MAX_LCORE];
+};
+
+/* ---- per-lcore context ---- */
+
+struct pf_rxq {
+	uint16_t port;
+	uint16_t queue;
+};
+
+/** Pending enqueues to one destination lcore, flushed once per burst. */
+struct pf_pending {
+	uint16_t n[2]; /**< [0] normal, [1] high priority */
+	struct rte_mbuf *pkts[2][PF_BURST_MAX];
+};
+
+struct pf_cache_value {
+	uint16_t len;
+	uint8_t val[PF_CACHE_VALUE_MAX];
+};
+
+/**
+ * Everything one lcore owns. Hot fields first; one per lcore, cache
+ * aligned, reached through a pointer taken once at loop entry.
+ */
+struct pf_lcore {
+	/* hot */
+	struct pf_stats_lcore *st;      /**< this lcore's counters, in the segment */
+	struct rte_ring *ring;          /**< input ring (multi-producer) */
+	struct rte_ring *ring_hi;       /**< high-priority input ring */
+	uint16_t lcore_id;
+	uint16_t idx;                   /**< index among the dataplane's lcores */
+	uint16_t n_rxq;
+	struct rte_ring *txr;           /**< answers handed over by lcores without a TX queue */
+	struct pf_rxq rxq[PF_MAX_RXQ];
+	struct rte_eth_dev_tx_buffer *txb[RTE_MAX_ETHPORTS];
+	int16_t txq[RTE_MAX_ETHPORTS];  /**< own TX queue per port, -1: none */
+	struct pf_lcore *tx_owner[RTE_MAX_ETHPORTS]; /**< who sends for us when none */
+	uint64_t tx_deadline;
+	uint32_t rr;                    /**< round-robin cursor */
+	uint8_t groups;                 /**< bit per group this lcore serves */
+	uint8_t roles;                  /**< PF_LCORE_* */
+	uint8_t draining;
+
+	/* per-capability rate meters, by stats slot */
+	struct rte_meter_srtcm meters[PF_MAX_CAPS];
+	uint64_t meter_gen;             /**< tables generation the meters follow */
+
+	/* element state, owned by this lcore (flow-hash keeps a key here) */
+	struct rte_hash *agg;           /**< key -> index into agg_count */
+	uint64_t *agg_count;
+	struct rte_hash *cache;         /**< key -> index into cache_val */
+	struct pf_cache_value *cache_val;
+
+	/* scratch */
+	uint8_t out[PF_OUT_MAX];
+	uint8_t merge[PF_OUT_MAX];
+	struct pf_pending *pending;     /**< [n_lcores] */
+} __rte_cache_aligned;
+
+/** One execution of a stage. */
+struct pf_exec {
+	struct rte_mbuf *m;
+	struct pf_meta *meta;
+	const struct pf_tables *t;
+	const struct pf_rules_tables *r;
+	const struct pf_cap_rt *cap;    /**< capability of the running stage */
+	const char *arg;                /**< its arg ("" if none) */
+	struct pf_msg in;               /**< decoded input */
+	struct pf_builder out;          /**< output TLVs (header part unused) */
+	uint16_t err;                   /**< PF_ERR_* set by a failing element */
+	const char *errmsg;
+	uint8_t branch, width;          /**< metallic branch index and width */
+};
+
+/* ---- the process ---- */
+
+struct pf_dp {
+	struct pf_config *cfg;          /**< start-up configuration */
+	volatile int quit;              /**< 1: stop RX; 2: stop everything */
+	uint16_t n_lcores;
+	uint16_t lcore_idx[RTE_MAX_LCORE]; /**< lcore id -> index+1 */
+	struct pf_lcore *lcores[RTE_MAX_LCORE]; /**< by lcore id */
+	struct pf_lcore *by_idx[PF_STATS_MAX_LCORES]; /**< by index */
+	uint16_t port_id[PF_MAX_PORTS];    /**< config port -> ethdev port */
+	uint16_t n_ports;
+	uint16_t peer_port[RTE_MAX_ETHPORTS]; /**< where passed traffic goes */
+	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
+	uint64_t tsc_hz;
+	uint64_t tx_drain_tsc;
+
+	struct pf_tables *tables;           /**< RCU-protected */
+	struct pf_rules_tables *rules;      /**< RCU-protected */
+	struct rte_rcu_qsbr *qsbr;
+
+	struct pf_stats_hdr *shdr;
+	struct pf_stats_lcore *slcores;
+	char stats_path[PF_PATH_LEN];
+	char ctl_path[PF_PATH_LEN];
+	int ctl_fd;
+	uint64_t registry_gen;
+	uint64_t rules_gen;
+	uint16_t slot_next;
+	uint16_t slot_of_id[PF_MAX_CAP_ID + 1]; /**< stable stats slot per id, +1 */
+};
+
+extern struct pf_dp pf_dp;
+
+/* port.c */
+int pf_ports_init(struct pf_dp *dp, char *err, size_t errlen);
+void pf_ports_stop(struct pf_dp *dp);
+
+/* tables.c */
+int pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
+		    struct pf_tables **out, char *err, size_t errlen);
+void pf_tables_free(struct pf_tables *t);
+int pf_rules_tables_build(struct pf_dp *dp, hs_database_t *db,
+			  struct pf_rule_rt *actions, uint32_t n,
+			  struct pf_rules_tables **out, char *err, size_t errlen);
+int pf_rules_tables_from_file(struct pf_dp *dp, const struct pf_config *cfg,
+			      struct pf_rules_tables **out, char *err,
+			      size_t errlen);
+void pf_rules_tables_free(struct pf_rules_tables *r);
+void pf_tables_publish(struct pf_dp *dp, struct pf_tables *t);
+void pf_rules_publish(struct pf_dp *dp, struct pf_rules_tables *r);
+void pf_tables_reclaim(struct pf_dp *dp, bool wait);
+
+/* lcore.c */
+int pf_lcores_init(struct pf_dp *dp, char *err, size_t errlen);
+int pf_lcore_main(void *arg);
+void pf_lcores_free(struct pf_dp *dp);
+void pf_lcores_drain(struct pf_dp *dp);
+
+/* rx.c */
+unsigned int pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q);
+
+/* exec.c */
+void pf_exec_packet(struct pf_lcore *lc, struct rte_mbuf *m);
+void pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
+		     const struct pf_msg *req, uint16_t code, const char *msg);
+void pf_route(struct pf_lcore *lc, struct rte_mbuf *m,
+	      const struct pf_tables *t, const struct pf_cap_rt *cap,
+	      uint8_t high);
+void pf_flush_pending(struct pf_lcore *lc);
+void pf_send_back(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t plen);
+void pf_tx(struct pf_lcore *lc, struct rte_mbuf *m);
+void pf_tx_flush(struct pf_lcore *lc);
+unsigned int pf_tx_handed(struct pf_lcore *lc, unsigned int burst);
+struct rte_mbuf *pf_untag(void *p, int *branch);
+void pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason);
+
+/* elements.c */
+const struct pf_element_ops *pf_element_ops(unsigned int number);
+
+/* stats.c */
+int pf_stats_init(struct pf_dp *dp, char *err, size_t errlen);
+void pf_stats_publish_dir(struct pf_dp *dp, const struct pf_tables *t);
+void pf_stats_fini(struct pf_dp *dp);
+int pf_telemetry_init(struct pf_dp *dp);
+
+/* ctl.c */
+int pf_ctl_init(struct pf_dp *dp, char *err, size_t errlen);
+void pf_ctl_poll(struct pf_dp *dp, int timeout_ms);
+void pf_ctl_fini(struct pf_dp *dp);
+
+/** Current tables; call only between two quiescent-state reports. */
+static inline const struct pf_tables *
+pf_tables_get(void)
+{
+	return __atomic_load_n(&pf_dp.tables, __ATOMIC_ACQUIRE);
+}
+
+static inline const struct pf_rules_tables *
+pf_rules_get(void)
+{
+	return __atomic_load_n(&pf_dp.rules, __ATOMIC_ACQUIRE);
+}
+
+/** Capability of an id in a table generation, or NULL. */
+static inline const struct pf_cap_rt *
+pf_cap_lookup(const struct pf_tables *t, uint16_t id)
+{
+	if (unlikely(id > PF_MAX_CAP_ID))
+		return NULL;
+	uint16_t s = t->slot_of[id];
+	return s ? &t->caps[s - 1] : NULL;
+}
+
+#endif /* PF_DP_H */

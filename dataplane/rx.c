@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* rx.c: the receive path -- Ethernet (VLAN) / IPv4 / UDP parse, frame
+ * validation, classification (header, else Hyperscan), admission, routing. */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "pf_dp.h"
+
+/* Where the layers start, or why the packet is not ours. */
+struct parsed {
+	uint16_t l3_off;
+	uint16_t pf_off;
+	uint16_t pf_len;
+};
+
+static inline int
+parse(struct rte_mbuf *m, uint16_t udp_port, struct parsed *p)
+{
+	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	uint32_t off = sizeof(struct rte_ether_hdr);
+
+	if (unlikely(len < off))
+		return -PF_DROP_NOT_IPV4;
+	uint16_t type = ((const struct rte_ether_hdr *)d)->ether_type;
+	/* Up to two tags (802.1Q, 802.1ad / QinQ). */
+	for (int tags = 0; tags < 2; tags++) {
+		if (type != rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN) &&
+		    type != rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ))
+			break;
+		if (len < off + sizeof(struct rte_vlan_hdr))
+			return -PF_DROP_NOT_IPV4;
+		type = ((const struct rte_vlan_hdr *)(d + off))->eth_proto;
+		off += sizeof(struct rte_vlan_hdr);
+	}
+	if (type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return -PF_DROP_NOT_IPV4;
+
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + off);
+	if (unlikely(len < off + sizeof(*ip)))
+		return -PF_DROP_BAD_IPV4;
+	uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
+	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
+		     tot < ihl || off + tot > len))
+		return -PF_DROP_BAD_IPV4;
+	if (unlikely(ip->fragment_offset &
+		     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
+		return -PF_DROP_IP_FRAGMENT;
+	if (ip->next_proto_id != IPPROTO_UDP)
+		return -PF_DROP_NOT_UDP;
+	if (unlikely(tot < ihl + sizeof(struct rte_udp_hdr)))
+		return -PF_DROP_BAD_UDP;
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(d + off + ihl);
+	if (udp->dst_port != rte_cpu_to_be_16(udp_port))
+		return -PF_DROP_WRONG_PORT;
+	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (unlikely(ulen < sizeof(*udp) || ulen > tot - ihl))
+		return -PF_DROP_BAD_UDP;
+
+	p->l3_off = (uint16_t)off;
+	p->pf_off = (uint16_t)(off + ihl + sizeof(*udp));
+	p->pf_len = (uint16_t)(ulen - sizeof(*udp));
+	return 0;
+}
+
+/* ---- classification ---- */
+
+struct scan_ctx {
+	uint32_t best;   /**< lowest index of a classify rule that matched */
+	uint32_t deny;   /**< lowest index of a deny/drop rule that matched */
+	uint32_t hits;
+	const struct pf_rule_rt *actions;
+};
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to,
+	 unsigned int flags, void *arg)
+{
+	struct scan_ctx *c = arg;
+
+	RTE_SET_USED(from);
+	RTE_SET_USED(to);
+	RTE_SET_USED(flags);
+	c->hits++;
+	if (c->actions[id].action == PF_RULE_CLASSIFY) {
+		if (id < c->best)
+			c->best = id;
+	} else if (id < c->deny) {
+		c->deny = id;
+	}
+	return 0; /* keep scanning: a later deny rule still wins */
+}
+
+enum verdict { V_OK, V_DENY, V_DROP, V_NONE, V_NORULES };
+
+static inline enum verdict
+classify(struct pf_lcore *lc, const struct pf_rules_tables *r,
+	 const struct pf_msg *msg, uint16_t *cap_id)
+{
+	const uint8_t *text = msg->intent;
+	unsigned int len = msg->intent_len;
+	struct pf_tlv t;
+
+	if (!r->db)
+		return V_NORULES;
+	if (!text && pf_tlv_find(msg, PF_FIELD_DATA, &t)) {
+		text = t.value;
+		len = t.len;
+	}
+	if (!text)
+		return V_NONE;
+
+	struct scan_ctx c = { UINT32_MAX, UINT32_MAX, 0, r->actions };
+	hs_scan(r->db, (const char *)text, len, 0, r->scratch[lc->lcore_id],
+		on_match, &c);
+	lc->st->rule_hits += c.hits;
+	if (c.deny != UINT32_MAX)
+		return r->actions[c.deny].action == PF_RULE_DROP ? V_DROP : V_DENY;
+	if (c.best == UINT32_MAX)
+		return V_NONE;
+	*cap_id = r->actions[c.best].cap_id;
+	lc->st->classified++;
+	return V_OK;
+}
+
+/* ---- admission ---- */
+
+static inline uint64_t
+session_roles(const struct pf_tables *t, uint32_t session)
+{
+	int lo = 0, hi = (int)t->n_sessions - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		const struct pf_session_conf *s = &t->sessions[mid];
+		if (session < s->first)
+			hi = mid - 1;
+		else if (session > s->last)
+			lo = mid + 1;
+		else
+			return s->roles;
+	}
+	return t->cfg->default_roles;
+}
+
+/* Meters follow the registry generation; reconfigured off the packet path
+ * of any given frame, once per generation. */
+static void
+sync_meters(struct pf_lcore *lc, const struct pf_tables *t)
+{
+	for (int i = 0; i < t->cfg->n_caps; i++) {
+		const struct pf_cap_rt *c = &t->caps[i];
+		if (c->conf->rate_pps)
+			rte_meter_srtcm_config(&lc->meters[c->slot],
+					       (struct rte_meter_srtcm_profile *)(uintptr_t)&c->meter);
+	}
+	lc->meter_gen = t->gen;
+}
+
+static inline uint16_t
+admit(struct pf_lcore *lc, const struct pf_tables *t, const struct pf_cap_rt *cap,
+      const struct pf_msg *msg, const char **why)
+{
+	const struct pf_cap_conf *c = cap->conf;
+
+	if (c->roles && !(session_roles(t, msg->session_id) & c->roles)) {
+		*why = "the session's roles do not allow this capability";
+		return PF_ERR_FORBIDDEN;
+	}
+	uint64_t missing = c->requires & ~msg->field_mask;
+	if (missing) {
+		static const char *const names[PF_FIELD_CONTRACT_MAX + 1] = {
+#define X(name, id, str, desc) [id] = "missing field " str,
+			PF_FIELD_LIST(X)
+#undef X
+		};
+		unsigned int id = (unsigned int)__builtin_ctzll(missing);
+		*why = names[id] ? names[id] : "missing a required field";
+		return PF_ERR_MISSING_FIELD;
+	}
+	if (msg->payload_len > c->max_payload) {
+		*why = "payload over the capability's max_payload";
+		return PF_ERR_PAYLOAD_TOO_LARGE;
+	}
+	if (c->rate_pps) {
+		if (unlikely(lc->meter_gen != t->gen))
+			sync_meters(lc, t);
+		/* DPDK's prototype lacks const; the profile is only read. */
+		if (rte_meter_srtcm_color_blind_check(&lc->meters[cap->slot],
+			(struct rte_meter_srtcm_profile *)(uintptr_t)&cap->meter,
+						      rte_rdtsc(), 1) == RTE_COLOR_RED) {
+			*why = "over the capability's rate";
+			return PF_ERR_RATE_LIMITED;
+		}
+	}
+	return 0;
+}
+
+/* Flow-hash key: a stateful element's key keeps the key on one lcore;
+ * otherwise the session keeps the session in order. */
+static inline uint32_t
+flow_key(const struct pf_cap_rt *cap, const struct pf_msg *msg)
+{
+	struct pf_tlv t;
+
+	if ((pf_elements[cap->number - 1].props & PF_PROP_STATEFUL) &&
+	    (msg->field_mask & pf_field_bit(PF_FIELD_KEY)) &&
+	    pf_tlv_find(msg, PF_FIELD_KEY, &t))
+		return rte_hash_crc(t.value, t.len, 0);
+	return rte_hash_crc_4byte(msg->session_id, 0);
+}
+
+static void
+answer_heartbeat(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_msg *msg)
+{
+	struct pf_meta *meta = pf_meta(m);
+	uint8_t *pf = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->pf_off);
+	struct pf_hdr_fields h = {
+		.type = PF_MSG_HEARTBEAT,
+		.flags = PF_FLAG_NOREPLY, /* never answer an answer */
+		.trace_id = msg->trace_id,
+		.session_id = msg->session_id,
+		.seq = msg->seq,
+		.timestamp = msg->timestamp,
+	};
+	struct pf_builder b;
+
+	pf_build_start(&b, pf, PF_HDR_LEN, &h);
+	pf_build_finish(&b);
+	pf_send_back(lc, m, 0);
+}
+
+static inline void
+handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
+       const struct pf_rules_tables *r, uint64_t now)
+{
+	const struct pf_config *cfg = pf_dp.cfg;
+	struct pf_stats_lcore *st = lc->st;
+	struct pf_meta *meta = pf_meta(m);
+	struct parsed p = { 0 };
+	struct pf_msg msg;
+	int rc = parse(m, cfg->udp_port, &p);
+
+	if (unlikely(rc < 0)) {
+		if (cfg->pass_non_pf && (rc == -PF_DROP_NOT_IPV4 || rc == -PF_DROP_NOT_UDP ||
+					 rc == -PF_DROP_WRONG_PORT)) {
+			st->passed++;
+			m->port = pf_dp.peer_port[m->port];
+			pf_tx(lc, m);
+			return;
+		}
+		pf_drop(lc, m, (enum pf_drop)-rc);
+		return;
+	}
+	meta->rx_tsc = now;
+	meta->l3_off = p.l3_off;
+	meta->pf_off = p.pf_off;
+	meta->cap_id = 0;
+
+	const uint8_t *pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
+	rc = pf_decode(pf, p.pf_len, &msg);
+	if (unlikely(rc < 0)) {
+		st->malformed[-rc]++;
+		if (p.pf_len < PF_HDR_LEN) {
+			pf_drop(lc, m, PF_DROP_FRAME_TRUNCATED);
+			return;
+		}
+		if (rc == -PF_DECODE_BAD_MAGIC) {
+			pf_drop(lc, m, PF_DROP_FRAME_BAD_MAGIC);
+			return;
+		}
+		/* The header is readable: tell the sender what was wrong. */
+		pf_decode_header(pf, p.pf_len, &msg);
+		pf_answer_error(lc, m, &msg,
+				rc == -PF_DECODE_BAD_VERSION ? PF_ERR_UNSUPPORTED_VERSION
+							     : PF_ERR_MALFORMED,
+				pf_decode_err_name(rc));
+		return;
+	}
+	if (unlikely(msg.type != PF_MSG_REQUEST)) {
+		if (msg.type == PF_MSG_HEARTBEAT) {
+			if (msg.flags & PF_FLAG_NOREPLY)
+				pf_drop(lc, m, PF_DROP_NOREPLY);
+			else
+				answer_heartbeat(lc, m, &msg);
+			return;
+		}
+		pf_drop(lc, m, PF_DROP_NOT_REQUEST);
+		return;
+	}
+
+	/* Classify: the header's capability, its element, or Hyperscan. */
+	const struct pf_cap_rt *cap;
+	uint16_t id = msg.capability;
+	if (!id && msg.group && msg.element) {
+		id = t->by_element[(msg.group - 1) * PF_ELEMENTS_PER_GROUP + msg.element];
+		if (!id) {
+			pf_answer_error(lc, m, &msg, PF_ERR_UNKNOWN_CAPABILITY,
+					"no capability for this element");
+			return;
+		}
+	} else if (!id) {
+		switch (classify(lc, r, &msg, &id)) {
+		case V_OK:
+			break;
+		case V_DENY:
+			pf_answer_error(lc, m, &msg, PF_ERR_DENIED, "denied by rule");
+			return;
+		case V_DROP:
+			pf_drop(lc, m, PF_DROP_DENY_DROP);
+			return;
+		case V_NORULES:
+			pf_answer_error(lc, m, &msg, PF_ERR_UNCLASSIFIED,
+					"no capability named and no rules loaded");
+			return;
+		default:
+			pf_answer_error(lc, m, &msg, PF_ERR_UNCLASSIFIED,
+					"no capability named and no rule matched");
+			return;
+		}
+	}
+	cap = pf_cap_lookup(t, id);
+	if (unlikely(!cap)) {
+		pf_answer_error(lc, m, &msg, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
+		return;
+	}
+	meta->cap_id = cap->conf->id;
+	meta->cap_slot = cap->slot;
+	if (unlikely(msg.group && (msg.group != cap->conf->group ||
+				   (msg.element && msg.element != cap->conf->element)))) {
+		pf_answer_error(lc, m, &msg, PF_ERR_BAD_ARGUMENT,
+				"header's group/element differ from the capability's");
+		return;
+	}
+
+	const char *why = NULL;
+	uint16_t err = admit(lc, t, cap, &msg, &why);
+	if (unlikely(err)) {
+		pf_answer_error(lc, m, &msg, err, why);
+		return;
+	}
+	meta->flow_hash = flow_key(cap, &msg);
+	pf_route(lc, m, t, cap,
+		 cap->policy.high_prio || msg.priority >= cfg->high_prio_min);
+}
+
+unsigned int
+pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
+{
+	struct rte_mbuf *pkts[PF_BURST_MAX];
+	uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, pf_dp.cfg->burst);
+
+	if (n == 0)
+		return 0;
+	lc->st->rx += n;
+
+	const struct pf_tables *t = pf_tables_get();
+	const struct pf_rules_tables *r = pf_rules_get();
+	uint64_t now = rte_rdtsc();
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		handle(lc, pkts[i], t, r, now);
+	}
+	return n;
+}
