@@ -62,8 +62,11 @@
 #define STAGE_KEYS(X)                                                        \
 	X(ST_CAPABILITY, "capability") X(ST_BOND, "bond") X(ST_WIDTH, "width")
 
+/* get_map() tracks at most MAX_KEYS keys per mapping */
+#define MAX_KEYS 16
 #define DEFINE_KEYS(list, prefix)                                            \
 	enum { list(KEY_ENUM) prefix##_COUNT };                                \
+	_Static_assert(prefix##_COUNT <= MAX_KEYS, #prefix " has too many keys"); \
 	static const char *const prefix##_names[] = { list(KEY_NAME) }
 
 DEFINE_KEYS(ROOT_KEYS, RK);
@@ -77,8 +80,6 @@ DEFINE_KEYS(CAP_KEYS, CK);
 DEFINE_KEYS(RATE_KEYS, RA);
 DEFINE_KEYS(MOLECULE_KEYS, MO);
 DEFINE_KEYS(STAGE_KEYS, ST);
-
-#define MAX_KEYS CK_COUNT /* the largest mapping */
 
 /*
  * A group's policy when the config leaves keys out. Replicate is capped by
@@ -1572,6 +1573,10 @@ pf_config_load_buf(const char *name, const char *buf, size_t len,
 		errlen = sizeof(dummy);
 	}
 	err[0] = '\0';
+	if (strlen(name) >= PF_PATH_LEN) {
+		snprintf(err, errlen, "%s: cannot open: %s", name, strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
+	}
 	L = calloc(1, sizeof(*L));
 	if (L)
 		L->cfg = malloc(sizeof(*L->cfg));

@@ -163,7 +163,8 @@ struct pf_config {
  *   "FILE:LINE: KEY: expected WHAT, found WHAT" (LINE is 1-based),
  *   "FILE:LINE: syntax error: PROBLEM (CONTEXT)" or "FILE: cannot open: WHY"
  * @param errlen size of err
- * @return 0, -ENOENT/-EACCES/-EISDIR (cannot open), -EFBIG (over 4 MiB),
+ * @return 0, -ENOENT/-EACCES/-EISDIR/-ENAMETOOLONG (cannot open; the path
+ *   must fit PF_PATH_LEN), -EFBIG (over 4 MiB),
  *   -EINVAL (syntax or validation), -ENOMEM.
  */
 int pf_config_load(const char *path, struct pf_config *cfg, char *err,

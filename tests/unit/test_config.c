@@ -559,6 +559,45 @@ test_bad_configs(void)
 		free(names[i]);
 }
 
+/*
+ * docs/configuration.md quotes messages as "tests/configs/bad/X.conf:N: ...":
+ * each must be X.conf's expectation, so the documentation cannot drift.
+ */
+static void
+test_docs_quote_real_messages(void)
+{
+	char line[1024], first[1024], path[512];
+	unsigned int quoted = 0;
+	FILE *doc = fopen("docs/configuration.md", "r");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	while (fgets(line, sizeof(line), doc)) {
+		size_t plen = strcspn(line, ":");
+		FILE *f;
+
+		if (strncmp(line, BAD_DIR "/", strlen(BAD_DIR) + 1) != 0 ||
+		    plen >= sizeof(path))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		memcpy(path, line, plen);
+		path[plen] = '\0';
+		f = fopen(path, "r");
+		CU_ASSERT_PTR_NOT_NULL(f);
+		if (!f) {
+			fprintf(stderr, "\n    docs quote %s, which does not exist\n", path);
+			continue;
+		}
+		if (!fgets(first, sizeof(first), f))
+			first[0] = '\0';
+		fclose(f);
+		first[strcspn(first, "\n")] = '\0';
+		CU_ASSERT_STRING_EQUAL(first + strlen(EXPECT), line);
+		quoted++;
+	}
+	fclose(doc);
+	CU_ASSERT_TRUE(quoted >= 14);
+}
+
 static void
 test_missing_file(void)
 {
@@ -569,6 +608,18 @@ test_missing_file(void)
 	CU_ASSERT_EQUAL(pf_config_load("tests/configs", cfg, err, sizeof(err)),
 			-EISDIR);
 	CU_ASSERT_STRING_EQUAL(err, "tests/configs: cannot open: Is a directory");
+	/* cfg->path holds the name: one that does not fit is refused */
+	{
+		char name[PF_PATH_LEN + 1];
+
+		memset(name, 'a', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		CU_ASSERT_EQUAL(pf_config_load(name, cfg, err, sizeof(err)),
+				-ENAMETOOLONG);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "a: cannot open: File name too long"));
+		CU_ASSERT_EQUAL(load_str(name, "ports: []\n"), -ENAMETOOLONG);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "a: cannot open: File name too long"));
+	}
 }
 
 static void
@@ -682,6 +733,7 @@ main(void)
 	CU_add_test(s, "effect names", test_effect_names);
 	s = CU_add_suite("config: errors", setup, teardown);
 	CU_add_test(s, "tests/configs/bad", test_bad_configs);
+	CU_add_test(s, "docs quote real messages", test_docs_quote_real_messages);
 	CU_add_test(s, "missing file", test_missing_file);
 	CU_add_test(s, "YAML syntax errors", test_syntax_errors);
 	CU_add_test(s, "messages stay on one line", test_message_is_one_line);
