@@ -927,12 +927,13 @@ static int
 role_list(struct loader *L, const yaml_node_t *n, const char *key,
 	  bool closure, uint64_t *mask)
 {
-	char k[KEY_LEN];
+	char what[64], k[KEY_LEN];
 	size_t len;
 	int rc;
 
 	*mask = 0;
-	rc = get_seq(L, n, key, "a list of role names", 0, PF_MAX_ROLES * 4, &len);
+	snprintf(what, sizeof(what), "a list of at most %d role names", PF_MAX_ROLES);
+	rc = get_seq(L, n, key, what, 0, PF_MAX_ROLES, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++) {
 		uint64_t bit;
 
