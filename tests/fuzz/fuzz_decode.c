@@ -92,9 +92,10 @@ inside(const uint8_t *p, size_t plen, const uint8_t *base, size_t blen)
 	return p >= base && p <= base + blen && plen <= (size_t)(base + blen - p);
 }
 
-/* Every decoded field equals the big-endian bytes it came from. */
+/* Every header field equals the big-endian bytes it came from (payload_len
+ * aside: pf_decode_header() zeroes it). */
 static void
-check_fields(const struct pf_msg *m, const uint8_t *d, size_t n)
+check_header_fields(const struct pf_msg *m, const uint8_t *d)
 {
 	CHECK(m->version == d[2]);
 	CHECK(m->type == d[3]);
@@ -104,13 +105,39 @@ check_fields(const struct pf_msg *m, const uint8_t *d, size_t n)
 	CHECK(m->priority == d[8]);
 	CHECK(m->flags == d[9]);
 	CHECK(m->complexity == d[10]);
-	CHECK(m->payload_len == be16(d + 12));
 	CHECK(m->trace_id == be64(d + 16));
 	CHECK(m->session_id == be32(d + 24));
 	CHECK(m->seq == be32(d + 28));
 	CHECK(m->timestamp == be64(d + 32));
 	CHECK(m->payload == d + PF_HDR_LEN);
+}
+
+/* An accepted frame: header fields, and the payload fills the input. */
+static void
+check_fields(const struct pf_msg *m, const uint8_t *d, size_t n)
+{
+	check_header_fields(m, d);
+	CHECK(m->payload_len == be16(d + 12));
 	CHECK((size_t)PF_HDR_LEN + m->payload_len == n);
+}
+
+/* pf_decode_header(): reads any 40-byte header without judging it, payload
+ * fields zeroed; only a short buffer is refused. */
+static int
+check_decode_header(const uint8_t *d, size_t n, struct pf_msg *h)
+{
+	int r = pf_decode_header(d, n, h);
+
+	if (n < PF_HDR_LEN) {
+		CHECK(r == -PF_DECODE_TRUNCATED);
+		return r;
+	}
+	CHECK(r == 0);
+	check_header_fields(h, d);
+	CHECK(h->payload_len == 0);
+	CHECK(h->field_mask == 0);
+	CHECK(h->intent == NULL && h->intent_len == 0);
+	return 0;
 }
 
 /* Two decodes of equal frames agree on every field; views sit at the same
@@ -274,7 +301,8 @@ encode_error_into(size_t cap, const struct pf_msg *req, uint16_t code,
 }
 
 /* pf_encode_error(): -ENOSPC when the buffer is short, otherwise a frame
- * that decodes as an error answering req. */
+ * that decodes as an error answering req -- also when req is the header of
+ * a rejected frame, read by pf_decode_header(). */
 static void
 check_error_frame(const struct pf_msg *req, uint16_t code, const char *text)
 {
@@ -302,7 +330,11 @@ check_error_frame(const struct pf_msg *req, uint16_t code, const char *text)
 	CHECK(e.session_id == req->session_id);
 	CHECK(e.seq == req->seq);
 	CHECK(e.timestamp == req->timestamp);
-	CHECK(e.group == req->group && e.element == req->element);
+	/* A request's out-of-range group/element is not echoed (the error
+	 * frame must decode): group 0..6, element 0..4 and only with a group. */
+	uint8_t group = req->group <= 6 ? req->group : 0;
+	uint8_t element = group != 0 && req->element <= 4 ? req->element : 0;
+	CHECK(e.group == group && e.element == element);
 	CHECK(e.capability == req->capability);
 	CHECK(e.priority == req->priority);
 	CHECK(e.flags == (req->flags & PF_FLAG_TRACE));
@@ -317,14 +349,31 @@ check_error_frame(const struct pf_msg *req, uint16_t code, const char *text)
 	free(buf);
 }
 
+/* Error frames: one without a message, one whose message is src up to its
+ * first NUL (capped), so that its length varies with the input. */
+static void
+check_error_frames(const struct pf_msg *req, const uint8_t *src, size_t len)
+{
+	char text[MAX_ERR_MSG + 1];
+
+	if (len > MAX_ERR_MSG)
+		len = MAX_ERR_MSG;
+	if (len)
+		memcpy(text, src, len);
+	text[len] = '\0';
+	check_error_frame(req, (uint16_t)req->seq, NULL);
+	check_error_frame(req, (uint16_t)req->seq, text);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pf_msg m;
+	struct pf_msg m, h;
 	int r = pf_decode(data, size, &m);
 	int want = model_verdict(data, size);
+	int hr = check_decode_header(data, size, &h);
 
 	CHECK(r == -want);
 	if (r != 0) {
@@ -332,24 +381,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *name = pf_decode_err_name(r);
 		CHECK(name != NULL && strcmp(name, "unknown") != 0 &&
 		      strcmp(name, "ok") != 0);
+		/* The dataplane answers a rejected frame whose header it can
+		 * read; the answer must be a valid error frame. */
+		if (hr == 0)
+			check_error_frames(&h, data + PF_HDR_LEN,
+					   size - PF_HDR_LEN);
 		return 0;
 	}
 	CHECK(size <= MAX_FRAME);
 	check_fields(&m, data, size);
 	check_tlv_walk(&m, data, size);
 	check_reencode(&m, data, size);
-
-	/* Error frames: one without a message, one whose message is the
-	 * intent text up to its first NUL (capped), so its length varies. */
-	char text[MAX_ERR_MSG + 1];
-	size_t tl = m.intent ? m.intent_len : 0;
-	if (tl > MAX_ERR_MSG)
-		tl = MAX_ERR_MSG;
-	if (tl)
-		memcpy(text, m.intent, tl);
-	text[tl] = '\0';
-	uint16_t code = (uint16_t)m.seq;
-	check_error_frame(&m, code, NULL);
-	check_error_frame(&m, code, text);
+	check_error_frames(&m, m.intent, m.intent ? m.intent_len : 0);
 	return 0;
 }

@@ -76,7 +76,8 @@ mkdir "$work/corpus"
 cp "$here"/corpus/* "$work/corpus/"
 seeds=$(find "$work/corpus" -type f | wc -l)
 
-echo "fuzz_decode: $cc, $secs s, $seeds seeds, decoder $wire_src"
+blob=$(git hash-object "$wire_src" 2>/dev/null || echo "?")
+echo "fuzz_decode: $cc, $secs s, $seeds seeds, decoder $wire_src (git blob $blob)"
 # libFuzzer's own default error exit code is 77, which meson would take for
 # "skipped": map every finding to 1. max_len is the longest frame (40+65535).
 "$work/fuzz_decode" \
