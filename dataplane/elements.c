@@ -24,7 +24,7 @@ table_key(struct pf_exec *x, uint8_t key[PF_KEY_MAX])
 {
 	struct pf_tlv t;
 
-	if (!pf_tlv_find(&x->in, PF_FIELD_KEY, &t))
+	if (!pf_tlv_find(x->in, PF_FIELD_KEY, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field key");
 	if (t.len == 0 || t.len > PF_KEY_MAX - 1)
 		return fail_with(x, PF_ERR_BAD_ARGUMENT, "key must be 1..31 bytes");
@@ -53,7 +53,7 @@ el_loop(struct pf_lcore *lc, struct pf_exec *x)
 	uint32_t v = 0;
 
 	RTE_SET_USED(lc);
-	if (!pf_tlv_find(&x->in, PF_FIELD_DATA, &t))
+	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
 	for (unsigned long i = 0; i < n; i++)
 		v = rte_hash_crc(t.value, t.len, v);
@@ -70,7 +70,7 @@ el_transform(struct pf_lcore *lc, struct pf_exec *x)
 	const char *op = x->arg[0] ? x->arg : "upper";
 
 	RTE_SET_USED(lc);
-	if (!pf_tlv_find(&x->in, PF_FIELD_DATA, &t))
+	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
 	size_t at = x->out.len + PF_TLV_HDR_LEN;
 	pf_build_tlv(&x->out, PF_FIELD_DATA, t.value, t.len);
@@ -122,7 +122,7 @@ el_aggregate(struct pf_lcore *lc, struct pf_exec *x)
 
 	if (table_key(x, key) < 0)
 		return -1;
-	if (pf_tlv_find(&x->in, PF_FIELD_VALUE, &t) && pf_tlv_u64(&t, &inc) < 0)
+	if (pf_tlv_find(x->in, PF_FIELD_VALUE, &t) && pf_tlv_u64(&t, &inc) < 0)
 		return fail_with(x, PF_ERR_BAD_ARGUMENT, "value must be a u64");
 	int32_t idx = rte_hash_lookup(lc->agg, key);
 	if (idx < 0) {
@@ -145,7 +145,7 @@ el_cache(struct pf_lcore *lc, struct pf_exec *x)
 
 	if (table_key(x, key) < 0)
 		return -1;
-	if (pf_tlv_find(&x->in, PF_FIELD_VALUE, &t)) {
+	if (pf_tlv_find(x->in, PF_FIELD_VALUE, &t)) {
 		if (t.len > PF_CACHE_VALUE_MAX)
 			return fail_with(x, PF_ERR_BAD_ARGUMENT, "value over 120 bytes");
 		int32_t idx = rte_hash_add_key(lc->cache, key);
@@ -197,7 +197,7 @@ el_pattern(struct pf_lcore *lc, struct pf_exec *x)
 	struct pf_tlv t;
 	struct pt_ctx c = { .n = 0, .actions = x->r->actions };
 
-	if (!pf_tlv_find(&x->in, PF_FIELD_DATA, &t))
+	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
 	if (x->r->db) {
 		hs_error_t e = hs_scan(x->r->db, (const char *)t.value, t.len, 0,

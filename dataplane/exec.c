@@ -107,10 +107,19 @@ turn_around(struct rte_mbuf *m, const struct pf_meta *meta, uint16_t plen)
 	eth->dst_addr = mac;
 	ip->src_addr = ip->dst_addr;
 	ip->dst_addr = addr;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
-	ip->time_to_live = 64;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	/* Swapping addresses leaves the checksum as it was; only a new total
+	 * length changes it, incrementally (RFC 1624: HC' = ~(~HC + ~m + m')). */
+	uint16_t old_len = ip->total_length;
+	uint16_t new_len = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
+	if (old_len != new_len) {
+		uint32_t sum = (uint16_t)~ip->hdr_checksum;
+		sum += (uint16_t)~old_len;
+		sum += new_len;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->total_length = new_len;
+		ip->hdr_checksum = (uint16_t)~sum;
+	}
 	udp->src_port = udp->dst_port;
 	udp->dst_port = port;
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + PF_HDR_LEN + plen));
@@ -121,18 +130,39 @@ turn_around(struct rte_mbuf *m, const struct pf_meta *meta, uint16_t plen)
 	m->pkt_len = total;
 }
 
-static void
+/*
+ * Latency is RX burst to the end of the loop iteration that answered: a
+ * TSC read per packet costs more than the rest of an echo on a VM, so the
+ * answers of one iteration share one read.
+ */
+void
+pf_latency_flush(struct pf_lcore *lc)
+{
+	if (!lc->n_lat)
+		return;
+	uint64_t now = rte_rdtsc();
+	for (unsigned int i = 0; i < lc->n_lat; i++) {
+		struct pf_stats_cap *c = &lc->st->caps[lc->lat[i].slot];
+		uint64_t cycles = now - lc->lat[i].rx_tsc;
+		if (lc->lat[i].err)
+			c->errors++;
+		else
+			c->exec++;
+		c->cycles += cycles;
+		c->hist[pf_hist_bucket(cycles)]++;
+	}
+	lc->n_lat = 0;
+}
+
+static inline void
 count_latency(struct pf_lcore *lc, const struct pf_meta *meta, bool error)
 {
-	struct pf_stats_cap *c = &lc->st->caps[meta->cap_slot];
-	uint64_t cycles = rte_rdtsc() - meta->rx_tsc;
-
-	if (error)
-		c->errors++;
-	else
-		c->exec++;
-	c->cycles += cycles;
-	c->hist[pf_hist_bucket(cycles)]++;
+	if (unlikely(lc->n_lat == RTE_DIM(lc->lat)))
+		pf_latency_flush(lc);
+	lc->lat[lc->n_lat].slot = meta->cap_slot;
+	lc->lat[lc->n_lat].err = error;
+	lc->lat[lc->n_lat].rx_tsc = meta->rx_tsc;
+	lc->n_lat++;
 }
 
 /* Room for a PF frame of plen payload bytes in this mbuf. */
@@ -211,7 +241,6 @@ decode_current(struct rte_mbuf *m, struct pf_meta *meta, struct pf_msg *msg)
 static uint16_t
 run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 {
-	struct pf_hdr_fields h = { 0 };
 	struct pf_stats_lcore *st = lc->st;
 	const struct pf_element *e = &pf_elements[sc->number - 1];
 
@@ -219,13 +248,14 @@ run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 	x->arg = sc->conf->arg;
 	x->err = 0;
 	x->errmsg = NULL;
-	pf_build_start(&x->out, lc->out, sizeof(lc->out), &h);
-	if (decode_current(x->m, x->meta, &x->in) < 0) {
+	pf_build_payload(&x->out, lc->out, sizeof(lc->out));
+	if (!x->in_fresh && decode_current(x->m, x->meta, x->in) < 0) {
 		x->err = PF_ERR_EXECUTION_FAILED;
 		x->errmsg = "frame damaged between stages";
 	} else if (sc->run(lc, x) < 0 && !x->err) {
 		x->err = PF_ERR_EXECUTION_FAILED;
 	}
+	x->in_fresh = false; /* the stage's output changes the frame */
 	if (!x->err && x->out.err) {
 		x->err = PF_ERR_EXECUTION_FAILED;
 		x->errmsg = "output larger than the stage's buffer";
@@ -258,7 +288,7 @@ commit(struct pf_lcore *lc, struct pf_exec *x)
 		replaced |= pf_field_bit(t.id);
 	memcpy(buf, lc->out + PF_HDR_LEN, out_len);
 	off = 0;
-	while (pf_tlv_next(&x->in, &off, &t)) {
+	while (pf_tlv_next(x->in, &off, &t)) {
 		if (pf_field_bit(t.id) & replaced)
 			continue;
 		size_t l = PF_TLV_HDR_LEN + t.len;
@@ -306,6 +336,8 @@ fail(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t code, const char *msg)
 static inline uint16_t
 pick(struct pf_lcore *lc, const struct pf_policy *p, const struct pf_meta *meta)
 {
+	if (p->lcores.n == 1)
+		return p->lcores.ids[0];
 	switch (p->balance) {
 	case PF_BALANCE_FLOW_HASH:
 		return p->lcores.ids[meta->flow_hash % p->lcores.n];
@@ -339,7 +371,7 @@ hand_over(struct pf_lcore *lc, uint16_t lcore, void *entry, bool high)
 	pd->pkts[h][pd->n[h]++] = entry;
 }
 
-static void run_stages(struct pf_lcore *lc, struct rte_mbuf *m);
+static void run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh);
 static void run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b);
 
 /* Start a fan-out of width n over distinct lcores of p. */
@@ -446,10 +478,9 @@ finish(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 {
 	/* A molecule's response says which element ran where. */
 	if (cap->n_stages && meta->n_trace) {
-		struct pf_hdr_fields h = { 0 };
-		pf_build_start(&x->out, lc->out, sizeof(lc->out), &h);
+		pf_build_payload(&x->out, lc->out, sizeof(lc->out));
 		pf_build_tlv(&x->out, PF_FIELD_STAGE, meta->stage_trace, meta->n_trace);
-		if (decode_current(m, meta, &x->in) == 0) {
+		if (decode_current(m, meta, x->in) == 0) {
 			uint16_t err = commit(lc, x);
 			if (err) {
 				fail(lc, m, err, x->errmsg);
@@ -462,12 +493,23 @@ finish(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 
 /* Run stages from meta->stage on, here or by handing the frame over. */
 static void
-run_stages(struct pf_lcore *lc, struct rte_mbuf *m)
+run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 {
 	struct pf_meta *meta = pf_meta(m);
 	const struct pf_tables *t = pf_tables_get();
 	const struct pf_cap_rt *cap, *sc;
-	struct pf_exec x = { .m = m, .meta = meta, .t = t, .r = pf_rules_get() };
+	struct pf_exec x;
+
+	/* Only what the stages read: zeroing the whole struct costs more
+	 * than an echo. */
+	x.m = m;
+	x.meta = meta;
+	x.t = t;
+	x.r = pf_rules_get();
+	x.in = &lc->msg;
+	x.in_fresh = fresh;
+	x.branch = 0;
+	x.width = 0;
 
 	for (;;) {
 		if (unlikely(current(t, meta, &cap, &sc) < 0)) {
@@ -477,7 +519,7 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m)
 			return;
 		}
 		if (!meta->placed && !place(lc, m, meta, cap, sc))
-			return;
+			return; /* handed over: another lcore decodes it again */
 		meta->placed = 0;
 
 		uint16_t err = run_element(lc, &x, sc);
@@ -512,9 +554,17 @@ run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 	struct pf_meta *meta = pf_meta(m);
 	const struct pf_tables *t = pf_tables_get();
 	const struct pf_cap_rt *cap, *sc;
-	struct pf_exec x = { .m = m, .meta = meta, .t = t, .r = pf_rules_get(),
-			     .branch = (uint8_t)b, .width = meta->fanout };
+	struct pf_exec x;
 	uint16_t err;
+
+	x.m = m;
+	x.meta = meta;
+	x.t = t;
+	x.r = pf_rules_get();
+	x.in = &lc->msg;
+	x.in_fresh = false;
+	x.branch = (uint8_t)b;
+	x.width = meta->fanout;
 
 	if (unlikely(current(t, meta, &cap, &sc) < 0)) {
 		err = PF_ERR_UNKNOWN_CAPABILITY;
@@ -553,10 +603,9 @@ run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 	}
 	if (consensus) {
 		/* Replication: say how many replicas agreed. */
-		struct pf_hdr_fields h = { 0 };
-		pf_build_start(&x.out, lc->out, sizeof(lc->out), &h);
+		pf_build_payload(&x.out, lc->out, sizeof(lc->out));
 		pf_build_u64(&x.out, PF_FIELD_COUNT, n);
-		if (decode_current(m, meta, &x.in) == 0 && (err = commit(lc, &x)) != 0) {
+		if (decode_current(m, meta, x.in) == 0 && (err = commit(lc, &x)) != 0) {
 			fail(lc, m, err, x.errmsg);
 			return;
 		}
@@ -565,7 +614,7 @@ run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 		finish(lc, m, meta, cap, &x);
 		return;
 	}
-	run_stages(lc, m);
+	run_stages(lc, m, false);
 }
 
 void
@@ -577,16 +626,14 @@ pf_exec_packet(struct pf_lcore *lc, struct rte_mbuf *p)
 	if (b >= 0)
 		run_branch(lc, m, (unsigned int)b);
 	else
-		run_stages(lc, m);
+		run_stages(lc, m, false);
 }
 
 void
-pf_route(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
-	 const struct pf_cap_rt *cap, uint8_t high)
+pf_route(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_cap_rt *cap,
+	 uint8_t high)
 {
 	struct pf_meta *meta = pf_meta(m);
-
-	RTE_SET_USED(t);
 	/* The answer names what ran, also when Hyperscan chose it. */
 	uint8_t *pf = pf_hdr(m, meta);
 	pf[4] = cap->conf->group;
@@ -600,7 +647,7 @@ pf_route(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	meta->placed = 0;
 	meta->fanout = 0;
 	meta->n_trace = 0;
-	run_stages(lc, m);
+	run_stages(lc, m, true); /* lc->msg holds the frame RX decoded */
 }
 
 void

@@ -281,6 +281,8 @@ pf_lcore_main(void *arg)
 			lc->tx_deadline = now + dp->tx_drain_tsc;
 		}
 
+		pf_latency_flush(lc);
+
 		/* Tables read above are no longer referenced. */
 		rte_rcu_qsbr_quiescent(dp->qsbr, lc->lcore_id);
 		st->heartbeat++;
@@ -304,6 +306,7 @@ pf_lcore_main(void *arg)
 		}
 	}
 	pf_tx_flush(lc);
+	pf_latency_flush(lc);
 	rte_rcu_qsbr_thread_offline(dp->qsbr, lc->lcore_id);
 	return 0;
 }

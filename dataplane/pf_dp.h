@@ -161,7 +161,12 @@ struct pf_lcore {
 	struct rte_hash *cache;         /**< key -> index into cache_val */
 	struct pf_cache_value *cache_val;
 
+	/* latencies of answers since the last flush: one TSC read per loop */
+	uint16_t n_lat;
+	struct { uint16_t slot; uint16_t err; uint64_t rx_tsc; } lat[256];
+
 	/* scratch */
+	struct pf_msg msg;              /**< the frame being worked on */
 	uint8_t out[PF_OUT_MAX];
 	uint8_t merge[PF_OUT_MAX];
 	struct pf_pending *pending;     /**< [n_lcores] */
@@ -175,7 +180,8 @@ struct pf_exec {
 	const struct pf_rules_tables *r;
 	const struct pf_cap_rt *cap;    /**< capability of the running stage */
 	const char *arg;                /**< its arg ("" if none) */
-	struct pf_msg in;               /**< decoded input */
+	struct pf_msg *in;              /**< decoded input (the lcore's lc->msg) */
+	bool in_fresh;                  /**< *in already decodes the frame */
 	struct pf_builder out;          /**< output TLVs (header part unused) */
 	uint16_t err;                   /**< PF_ERR_* set by a failing element */
 	const char *errmsg;
@@ -248,12 +254,12 @@ void pf_exec_packet(struct pf_lcore *lc, struct rte_mbuf *m);
 void pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
 		     const struct pf_msg *req, uint16_t code, const char *msg);
 void pf_route(struct pf_lcore *lc, struct rte_mbuf *m,
-	      const struct pf_tables *t, const struct pf_cap_rt *cap,
-	      uint8_t high);
+	      const struct pf_cap_rt *cap, uint8_t high);
 void pf_flush_pending(struct pf_lcore *lc);
 void pf_send_back(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t plen);
 void pf_tx(struct pf_lcore *lc, struct rte_mbuf *m);
 void pf_tx_flush(struct pf_lcore *lc);
+void pf_latency_flush(struct pf_lcore *lc);
 unsigned int pf_tx_handed(struct pf_lcore *lc, unsigned int burst);
 struct rte_mbuf *pf_untag(void *p, int *branch);
 void pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason);

@@ -245,7 +245,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	struct pf_stats_lcore *st = lc->st;
 	struct pf_meta *meta = pf_meta(m);
 	struct parsed p = { 0 };
-	struct pf_msg msg;
+	struct pf_msg *msgp = &lc->msg; /* the stages reuse this decode */
 	int rc = parse(m, cfg->udp_port, &p);
 
 	if (unlikely(rc < 0)) {
@@ -265,7 +265,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	meta->cap_id = 0;
 
 	const uint8_t *pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
-	rc = pf_decode(pf, p.pf_len, &msg);
+	rc = pf_decode(pf, p.pf_len, msgp);
 	if (unlikely(rc < 0)) {
 		st->malformed[-rc]++;
 		if (p.pf_len < PF_HDR_LEN) {
@@ -277,19 +277,19 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 			return;
 		}
 		/* The header is readable: tell the sender what was wrong. */
-		pf_decode_header(pf, p.pf_len, &msg);
-		pf_answer_error(lc, m, &msg,
+		pf_decode_header(pf, p.pf_len, msgp);
+		pf_answer_error(lc, m, msgp,
 				rc == -PF_DECODE_BAD_VERSION ? PF_ERR_UNSUPPORTED_VERSION
 							     : PF_ERR_MALFORMED,
 				pf_decode_err_name(rc));
 		return;
 	}
-	if (unlikely(msg.type != PF_MSG_REQUEST)) {
-		if (msg.type == PF_MSG_HEARTBEAT) {
-			if (msg.flags & PF_FLAG_NOREPLY)
+	if (unlikely(msgp->type != PF_MSG_REQUEST)) {
+		if (msgp->type == PF_MSG_HEARTBEAT) {
+			if (msgp->flags & PF_FLAG_NOREPLY)
 				pf_drop(lc, m, PF_DROP_NOREPLY);
 			else
-				answer_heartbeat(lc, m, &msg);
+				answer_heartbeat(lc, m, msgp);
 			return;
 		}
 		pf_drop(lc, m, PF_DROP_NOT_REQUEST);
@@ -298,57 +298,56 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 
 	/* Classify: the header's capability, its element, or Hyperscan. */
 	const struct pf_cap_rt *cap;
-	uint16_t id = msg.capability;
-	if (!id && msg.group && msg.element) {
-		id = t->by_element[(msg.group - 1) * PF_ELEMENTS_PER_GROUP + msg.element];
+	uint16_t id = msgp->capability;
+	if (!id && msgp->group && msgp->element) {
+		id = t->by_element[(msgp->group - 1) * PF_ELEMENTS_PER_GROUP + msgp->element];
 		if (!id) {
-			pf_answer_error(lc, m, &msg, PF_ERR_UNKNOWN_CAPABILITY,
+			pf_answer_error(lc, m, msgp, PF_ERR_UNKNOWN_CAPABILITY,
 					"no capability for this element");
 			return;
 		}
 	} else if (!id) {
-		switch (classify(lc, r, &msg, &id)) {
+		switch (classify(lc, r, msgp, &id)) {
 		case V_OK:
 			break;
 		case V_DENY:
-			pf_answer_error(lc, m, &msg, PF_ERR_DENIED, "denied by rule");
+			pf_answer_error(lc, m, msgp, PF_ERR_DENIED, "denied by rule");
 			return;
 		case V_DROP:
 			pf_drop(lc, m, PF_DROP_DENY_DROP);
 			return;
 		case V_NORULES:
-			pf_answer_error(lc, m, &msg, PF_ERR_UNCLASSIFIED,
+			pf_answer_error(lc, m, msgp, PF_ERR_UNCLASSIFIED,
 					"no capability named and no rules loaded");
 			return;
 		default:
-			pf_answer_error(lc, m, &msg, PF_ERR_UNCLASSIFIED,
+			pf_answer_error(lc, m, msgp, PF_ERR_UNCLASSIFIED,
 					"no capability named and no rule matched");
 			return;
 		}
 	}
 	cap = pf_cap_lookup(t, id);
 	if (unlikely(!cap)) {
-		pf_answer_error(lc, m, &msg, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
+		pf_answer_error(lc, m, msgp, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
 		return;
 	}
 	meta->cap_id = cap->conf->id;
 	meta->cap_slot = cap->slot;
-	if (unlikely(msg.group && (msg.group != cap->conf->group ||
-				   (msg.element && msg.element != cap->conf->element)))) {
-		pf_answer_error(lc, m, &msg, PF_ERR_BAD_ARGUMENT,
+	if (unlikely(msgp->group && (msgp->group != cap->conf->group ||
+				   (msgp->element && msgp->element != cap->conf->element)))) {
+		pf_answer_error(lc, m, msgp, PF_ERR_BAD_ARGUMENT,
 				"header's group/element differ from the capability's");
 		return;
 	}
 
 	const char *why = NULL;
-	uint16_t err = admit(lc, t, cap, &msg, &why);
+	uint16_t err = admit(lc, t, cap, msgp, &why);
 	if (unlikely(err)) {
-		pf_answer_error(lc, m, &msg, err, why);
+		pf_answer_error(lc, m, msgp, err, why);
 		return;
 	}
-	meta->flow_hash = flow_key(cap, &msg);
-	pf_route(lc, m, t, cap,
-		 cap->policy.high_prio || msg.priority >= cfg->high_prio_min);
+	meta->flow_hash = flow_key(cap, msgp);
+	pf_route(lc, m, cap, cap->policy.high_prio || msgp->priority >= cfg->high_prio_min);
 }
 
 unsigned int

@@ -286,6 +286,15 @@ pf_build_start(struct pf_builder *b, uint8_t *buf, size_t cap,
 }
 
 void
+pf_build_payload(struct pf_builder *b, uint8_t *buf, size_t cap)
+{
+	b->buf = buf;
+	b->cap = cap;
+	b->len = PF_HDR_LEN;
+	b->err = cap < PF_HDR_LEN ? -ENOSPC : 0;
+}
+
+void
 pf_build_tlv(struct pf_builder *b, uint16_t id, const void *val, size_t len)
 {
 	if (b->err)

@@ -247,6 +247,13 @@ struct pf_builder {
 void pf_build_start(struct pf_builder *b, uint8_t *buf, size_t cap,
 		    const struct pf_hdr_fields *h);
 
+/**
+ * Start a builder for TLVs only: they are written from buf + PF_HDR_LEN on,
+ * bytes 0..PF_HDR_LEN-1 are left alone (for callers that keep the header
+ * elsewhere). Sets b->err to -ENOSPC if cap < PF_HDR_LEN.
+ */
+void pf_build_payload(struct pf_builder *b, uint8_t *buf, size_t cap);
+
 /** Append one TLV; -ENOSPC (sticky) if it does not fit, -EINVAL if len > 65535. */
 void pf_build_tlv(struct pf_builder *b, uint16_t id, const void *val, size_t len);
 
