@@ -61,6 +61,23 @@ el_loop(struct pf_lcore *lc, struct pf_exec *x)
 	return 0;
 }
 
+/* DF.cs: consumes values and acknowledges them with the number consumed on
+ * this lcore; with arg N, every Nth request is absorbed without an answer
+ * (counted as the drop reason "absorbed"), which makes loss measurable. */
+static int
+el_consumer(struct pf_lcore *lc, struct pf_exec *x)
+{
+	unsigned long every = x->arg[0] ? strtoul(x->arg, NULL, 10) : 0;
+
+	lc->consumed++;
+	if (every && lc->consumed % every == 0) {
+		x->absorb = true;
+		return 0;
+	}
+	pf_build_u64(&x->out, PF_FIELD_COUNT, lc->consumed);
+	return 0;
+}
+
 /* DF.tr: maps the data field; arg is upper (default), lower, reverse,
  * rot13 or none. */
 static int
@@ -223,6 +240,7 @@ el_broadcast(struct pf_lcore *lc, struct pf_exec *x)
 static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
 	[1] = { .name = "sequence", .run = el_sequence },
 	[3] = { .name = "loop", .run = el_loop },
+	[6] = { .name = "consumer", .run = el_consumer },
 	[7] = { .name = "transform", .run = el_transform },
 	[8] = { .name = "aggregate", .run = el_aggregate },
 	[12] = { .name = "pattern", .run = el_pattern },

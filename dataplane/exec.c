@@ -246,6 +246,7 @@ run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 
 	x->cap = sc;
 	x->arg = sc->conf->arg;
+	x->absorb = false;
 	x->err = 0;
 	x->errmsg = NULL;
 	pf_build_payload(&x->out, lc->out, sizeof(lc->out));
@@ -523,6 +524,11 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 		meta->placed = 0;
 
 		uint16_t err = run_element(lc, &x, sc);
+		if (unlikely(x.absorb)) {
+			count_latency(lc, meta, false);
+			pf_drop(lc, m, PF_DROP_ABSORBED);
+			return;
+		}
 		if (!err)
 			err = commit(lc, &x);
 		trace_stage(lc, meta, sc);

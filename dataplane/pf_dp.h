@@ -156,6 +156,7 @@ struct pf_lcore {
 	uint64_t meter_gen;             /**< tables generation the meters follow */
 
 	/* element state, owned by this lcore (flow-hash keeps a key here) */
+	uint64_t consumed;              /**< DF.cs: requests consumed here */
 	struct rte_hash *agg;           /**< key -> index into agg_count */
 	uint64_t *agg_count;
 	struct rte_hash *cache;         /**< key -> index into cache_val */
@@ -186,6 +187,7 @@ struct pf_exec {
 	uint16_t err;                   /**< PF_ERR_* set by a failing element */
 	const char *errmsg;
 	uint8_t branch, width;          /**< metallic branch index and width */
+	bool absorb;                    /**< the element consumed the request: no answer */
 };
 
 /* ---- the process ---- */

@@ -38,6 +38,7 @@ extern "C" {
 	X(NOT_REQUEST, "not_request", "a response or error frame sent to the dataplane") \
 	X(NOREPLY, "noreply", "executed; the request asked for no answer")      \
 	X(DENY_DROP, "deny_drop", "a deny rule with the drop action matched")     \
+	X(ABSORBED, "absorbed", "a consumer element (DF.cs) absorbed it by design") \
 	X(RING_FULL, "ring_full", "the worker's ring was full")                   \
 	X(TX_FULL, "tx_full", "the TX queue refused the packet")                  \
 	X(NO_MBUF, "no_mbuf", "no mbuf for an answer")                            \
