@@ -190,8 +190,14 @@ pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
 
 	if (code < RTE_DIM(lc->st->errors))
 		lc->st->errors[code]++;
-	if (meta->cap_id)
+	if (meta->cap_id) {
 		count_latency(lc, meta, true);
+		if (meta->audit)
+			pf_audit(lc, meta->cap_id, pf[4] <= PF_GROUP_COUNT && pf[5] &&
+				 pf[5] <= PF_ELEMENTS_PER_GROUP && pf[4] ?
+				 (uint8_t)((pf[4] - 1) * PF_ELEMENTS_PER_GROUP + pf[5]) : 0,
+				 pf, code, meta->rx_tsc);
+	}
 	if (req->flags & PF_FLAG_NOREPLY) {
 		pf_drop(lc, m, PF_DROP_NOREPLY);
 		return;
@@ -216,6 +222,10 @@ respond(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta)
 	uint16_t plen = (uint16_t)((pf[12] << 8) | pf[13]);
 
 	count_latency(lc, meta, false);
+	if (meta->audit)
+		pf_audit(lc, meta->cap_id,
+			 (uint8_t)((pf[4] - 1) * PF_ELEMENTS_PER_GROUP + pf[5]), pf, 0,
+			 meta->rx_tsc);
 	if (pf[9] & PF_FLAG_NOREPLY) {
 		pf_drop(lc, m, PF_DROP_NOREPLY);
 		return;
@@ -648,6 +658,7 @@ pf_route(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_cap_rt *cap,
 	pf[7] = (uint8_t)cap->conf->id;
 	meta->cap_id = cap->conf->id;
 	meta->cap_slot = cap->slot;
+	meta->audit = (cap->conf->effects & PF_EFFECT_AUDIT) != 0;
 	meta->high = high;
 	meta->stage = 0;
 	meta->placed = 0;

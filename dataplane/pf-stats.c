@@ -26,7 +26,9 @@
 #define DEFAULT_TIMEOUT_S 30.0
 #define WAIT_POLL_NS 10000000ull     /* --wait-rx polls every 10 ms */
 #define WAIT_STABLE_NS 200000000ull  /* ... and wants 200 ms without change */
-#define N_ERR_CODES 13               /* error-frame codes 1..13 (pf_wire.h) */
+
+/* Error-frame codes that have a counter: every named one (1..13 today). */
+#define N_ERR_COUNTERS (sizeof(((struct pf_stats_lcore *)0)->errors) / sizeof(uint64_t))
 
 /* Exit codes: 0 done, 1 --wait-rx timed out, 2 no usable segment / usage. */
 enum { EXIT_TIMEOUT = 1, EXIT_NOSEG = 2 };
@@ -405,8 +407,9 @@ print_text(const struct snapshot *s, const char *path, bool all)
 	for (unsigned int d = 0; d < PF_DROP_MAX; d++)
 		print_counter(pf_drop_name(d), t->drops[d], all);
 	printf("  error frames by code%s\n", all ? "" : " (non-zero)");
-	for (unsigned int c = 1; c <= N_ERR_CODES; c++)
-		print_counter(pf_err_code_name((uint16_t)c), t->errors[c], all);
+	for (unsigned int c = 1; c < N_ERR_COUNTERS; c++)
+		if (pf_err_code_name((uint16_t)c))
+			print_counter(pf_err_code_name((uint16_t)c), t->errors[c], all);
 	printf("  malformed by verdict%s\n", all ? "" : " (non-zero)");
 	for (unsigned int e = 1; e < PF_DECODE_ERR_MAX; e++)
 		print_counter(pf_decode_err_name((int)e), t->malformed[e], all);
@@ -448,20 +451,21 @@ print_text(const struct snapshot *s, const char *path, bool all)
 		const struct pf_stats_cap_info *ci = &s->dir[i];
 		const struct pf_stats_cap *c = &t->caps[i];
 		struct latency l;
-		char el[16];
+		char el[16], name[PF_NAME_LEN];
 
 		if (ci->id == 0)
 			continue;
 		cap_latency(c, s->tsc_hz, &l);
 		snprintf(el, sizeof(el), "%s.%s", group_sym(ci->group),
 			 element_sym(ci->group, ci->element));
+		printable(ci->name, name, sizeof(name));
 		if (l.samples && s->tsc_hz)
 			printf("%5u %-20s %-8s %12" PRIu64 " %10" PRIu64 " %10.3f %10.3f %10.3f\n",
-			       ci->id, ci->name, el, c->exec, c->errors, (double)l.p50 / 1e3,
+			       ci->id, name, el, c->exec, c->errors, (double)l.p50 / 1e3,
 			       (double)l.p99 / 1e3, (double)l.max / 1e3);
 		else
 			printf("%5u %-20s %-8s %12" PRIu64 " %10" PRIu64 " %10s %10s %10s\n",
-			       ci->id, ci->name, el, c->exec, c->errors, "-", "-", "-");
+			       ci->id, name, el, c->exec, c->errors, "-", "-", "-");
 	}
 	fflush(stdout);
 }
@@ -498,8 +502,9 @@ json_totals(const struct pf_stats_lcore *t)
 	for (unsigned int e = 1; e < PF_DECODE_ERR_MAX; e++)
 		set(mal, pf_decode_err_name((int)e), ju(t->malformed[e]));
 	set(o, "malformed", mal);
-	for (unsigned int c = 1; c <= N_ERR_CODES; c++)
-		set(errs, pf_err_code_name((uint16_t)c), ju(t->errors[c]));
+	for (unsigned int c = 1; c < N_ERR_COUNTERS; c++)
+		if (pf_err_code_name((uint16_t)c))
+			set(errs, pf_err_code_name((uint16_t)c), ju(t->errors[c]));
 	set(o, "errors", errs);
 	set(o, "classified", ju(t->classified));
 	set(o, "rule_hits", ju(t->rule_hits));

@@ -52,6 +52,7 @@ struct pf_meta {
 	uint8_t fanout;      /**< width of the running fan-out, 0 = none */
 	uint8_t consensus;   /**< fan-out is a replication: results must agree */
 	uint8_t high;        /**< travels on high-priority rings */
+	uint8_t audit;       /**< the capability has the audit_log effect */
 	uint32_t flow_hash;  /**< key of flow-hash placement (session or key) */
 	uint8_t stage_trace[2 * PF_MAX_STAGES]; /**< (element, lcore) per stage run */
 	uint8_t n_trace;
@@ -135,6 +136,7 @@ struct pf_cache_value {
 struct pf_lcore {
 	/* hot */
 	struct pf_stats_lcore *st;      /**< this lcore's counters, in the segment */
+	struct pf_audit_ring *audit;    /**< this lcore's audit records, in the segment */
 	struct rte_ring *ring;          /**< input ring (multi-producer) */
 	struct rte_ring *ring_hi;       /**< high-priority input ring */
 	uint16_t lcore_id;
@@ -265,6 +267,28 @@ void pf_latency_flush(struct pf_lcore *lc);
 unsigned int pf_tx_handed(struct pf_lcore *lc, unsigned int burst);
 struct rte_mbuf *pf_untag(void *p, int *branch);
 void pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason);
+
+/** Leave an audit record (never waits: a slow reader loses the oldest). */
+static inline void
+pf_audit(struct pf_lcore *lc, uint16_t cap_id, uint8_t element,
+	 const uint8_t *pf_hdr_bytes, uint16_t code, uint64_t tsc)
+{
+	struct pf_audit_ring *r = lc->audit;
+	uint64_t h = r->head;
+	struct pf_audit_rec *rec = &r->rec[h % PF_AUDIT_RING];
+	const uint8_t *p = pf_hdr_bytes;
+
+	rec->tsc = tsc;
+	rec->trace_id = rte_be_to_cpu_64(*(const unaligned_uint64_t *)(p + 16));
+	rec->session_id = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + 24));
+	rec->seq = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + 28));
+	rec->cap_id = cap_id;
+	rec->code = code;
+	rec->element = element;
+	rec->lcore = (uint8_t)lc->lcore_id;
+	/* Release: the record is complete before readers see it. */
+	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+}
 
 /* elements.c */
 const struct pf_element_ops *pf_element_ops(unsigned int number);

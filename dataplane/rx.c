@@ -263,6 +263,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	meta->l3_off = p.l3_off;
 	meta->pf_off = p.pf_off;
 	meta->cap_id = 0;
+	meta->audit = 0;
 
 	const uint8_t *pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
 	rc = pf_decode(pf, p.pf_len, msgp);
@@ -311,9 +312,11 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		case V_OK:
 			break;
 		case V_DENY:
+			pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
 			pf_answer_error(lc, m, msgp, PF_ERR_DENIED, "denied by rule");
 			return;
 		case V_DROP:
+			pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
 			pf_drop(lc, m, PF_DROP_DENY_DROP);
 			return;
 		case V_NORULES:
@@ -333,6 +336,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	}
 	meta->cap_id = cap->conf->id;
 	meta->cap_slot = cap->slot;
+	meta->audit = (cap->conf->effects & PF_EFFECT_AUDIT) != 0;
 	if (unlikely(msgp->group && (msgp->group != cap->conf->group ||
 				   (msgp->element && msgp->element != cap->conf->element)))) {
 		pf_answer_error(lc, m, msgp, PF_ERR_BAD_ARGUMENT,

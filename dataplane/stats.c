@@ -45,6 +45,7 @@ pf_stats_init(struct pf_dp *dp, char *err, size_t errlen)
 				break;
 			}
 		lc->st = &dp->slcores[lc->idx];
+		lc->audit = pf_stats_audit(h, lc->idx);
 	}
 	h->running = 1;
 	return 0;
@@ -88,7 +89,7 @@ pf_stats_fini(struct pf_dp *dp)
 	/* The segment stays: the last counters remain readable after exit. */
 	if (dp->shdr) {
 		__atomic_store_n(&dp->shdr->running, 0, __ATOMIC_RELEASE);
-		pf_stats_destroy(dp->shdr, false);
+		pf_stats_destroy(dp->shdr, NULL);
 		dp->shdr = NULL;
 	}
 }

@@ -102,9 +102,49 @@ pf_hist_upper(unsigned int b)
 /* ---- the segment ---- */
 
 #define PF_STATS_MAGIC 0x50465354u /* "PFST" */
-#define PF_STATS_VERSION 1
+#define PF_STATS_VERSION 2
 #define PF_STATS_MAX_LCORES 64
 #define PF_STATS_CAP_SLOTS PF_MAX_CAPS
+
+/*
+ * Audit records: capabilities with the audit_log effect (and every denial by
+ * a deny rule) leave one record per answer in their lcore's ring. The lcore
+ * writes rec[head % PF_AUDIT_RING] then publishes head + 1 (release); it
+ * never waits for a reader. A reader keeps its own position: if head has
+ * run more than PF_AUDIT_RING ahead, the oldest records were overwritten
+ * and are counted as lost; after copying a record it re-reads head to make
+ * sure the slot was not overwritten meanwhile (pf_audit_read()).
+ */
+#define PF_AUDIT_RING 4096
+
+struct pf_audit_rec {
+	uint64_t tsc;        /**< when answered, TSC of the writer */
+	uint64_t trace_id;
+	uint32_t session_id;
+	uint32_t seq;
+	uint16_t cap_id;     /**< 0: denied by a rule before any capability */
+	uint16_t code;       /**< 0 executed, else the PF_ERR_* answered */
+	uint8_t element;     /**< atomic number, 0 if none */
+	uint8_t lcore;
+	uint16_t pad;
+};
+
+struct pf_audit_ring {
+	volatile uint64_t head; /**< records ever written */
+	uint64_t pad[7];
+	struct pf_audit_rec rec[PF_AUDIT_RING];
+};
+
+/**
+ * Copy audit records written since *pos, at most max.
+ * @param pos   reader's position (start at 0); advanced past what was copied
+ *              and past lost records
+ * @param lost  incremented by records overwritten before they were read
+ * @return records copied into out.
+ */
+unsigned int pf_audit_read(const struct pf_audit_ring *r, uint64_t *pos,
+			   struct pf_audit_rec *out, unsigned int max,
+			   uint64_t *lost);
 
 /** Execution counters of one capability on one lcore. */
 struct pf_stats_cap {
@@ -196,12 +236,26 @@ struct pf_stats_hdr {
 	struct pf_stats_cap_info caps[PF_STATS_CAP_SLOTS];
 } __attribute__((aligned(64)));
 
-/** Bytes of a segment with n lcores. */
+/**
+ * Bytes of a segment with n lcores: the header rounded up to a page, the
+ * lcores' counters, then one audit ring per lcore.
+ */
 static inline size_t
 pf_stats_size(unsigned int n_lcores)
 {
 	size_t hdr = (sizeof(struct pf_stats_hdr) + 4095) & ~(size_t)4095;
-	return hdr + (size_t)n_lcores * sizeof(struct pf_stats_lcore);
+	return hdr + (size_t)n_lcores * (sizeof(struct pf_stats_lcore) +
+					 sizeof(struct pf_audit_ring));
+}
+
+/** Audit ring of the i-th lcore of a mapped segment. */
+static inline struct pf_audit_ring *
+pf_stats_audit(const struct pf_stats_hdr *h, unsigned int i)
+{
+	uint8_t *base = (uint8_t *)(uintptr_t)h;
+	return (struct pf_audit_ring *)(base + h->lcores_off +
+					(size_t)h->n_lcores * h->lcore_stride +
+					(size_t)i * sizeof(struct pf_audit_ring));
 }
 
 /**
