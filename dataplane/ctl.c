@@ -3,6 +3,8 @@
  * policy replacement and rules swaps, applied with RCU, never stopping RX. */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,62 +132,100 @@ do_rules(struct pf_dp *dp, int fd, const struct pf_ctl_hdr *h, void *body)
 	ack(fd, h->seq, 0, "rules generation %" PRIu64 ": %u rules", r->gen, r->n_rules);
 }
 
-/* One request per connection turn; the main lcore is not a packet path. */
-static void
-serve(struct pf_dp *dp, int fd)
+/* Clients stay connected (pf-control keeps one connection); a request is
+ * read whole once its first byte arrives. The main lcore is not a packet
+ * path: blocking here for a message's bytes delays only the control plane. */
+#define MAX_CLIENTS 8
+static int clients[MAX_CLIENTS] = { -1, -1, -1, -1, -1, -1, -1, -1 };
+
+/* Serve one request; false when the client is gone or misbehaved. */
+static bool
+serve_one(struct pf_dp *dp, int fd)
 {
-	struct timeval tv = { .tv_sec = 2 };
 	struct pf_ctl_hdr h;
 	void *body = NULL;
+	int rc = pf_ctl_recv(fd, &h, &body);
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	for (;;) {
-		int rc = pf_ctl_recv(fd, &h, &body);
-		if (rc < 0) {
-			if (rc == -EPROTO || rc == -EMSGSIZE)
-				ack(fd, 0, rc, "bad message: %s", strerror(-rc));
-			break;
-		}
-		switch (h.type) {
-		case PF_CTL_PING:
-			ack(fd, h.seq, 0, "pf-dataplane pid %d, %u lcores", getpid(),
-			    dp->n_lcores);
-			break;
-		case PF_CTL_REGISTRY_SET:
-			do_registry(dp, fd, &h, body);
-			break;
-		case PF_CTL_RULES_SET:
-			do_rules(dp, fd, &h, body);
-			break;
-		default:
-			ack(fd, h.seq, -EOPNOTSUPP, "message type %u not accepted", h.type);
-			break;
-		}
-		free(body);
-		body = NULL;
-		pf_tables_reclaim(dp, false);
+	if (rc < 0) {
+		if (rc == -EPROTO || rc == -EMSGSIZE)
+			ack(fd, 0, rc, "bad message: %s", strerror(-rc));
+		return false;
+	}
+	switch (h.type) {
+	case PF_CTL_PING:
+		ack(fd, h.seq, 0, "pf-dataplane pid %d, %u lcores", getpid(), dp->n_lcores);
+		break;
+	case PF_CTL_REGISTRY_SET:
+		do_registry(dp, fd, &h, body);
+		break;
+	case PF_CTL_RULES_SET:
+		do_rules(dp, fd, &h, body);
+		break;
+	default:
+		ack(fd, h.seq, -EOPNOTSUPP, "message type %u not accepted", h.type);
+		break;
 	}
 	free(body);
+	pf_tables_reclaim(dp, false);
+	return true;
 }
 
 void
 pf_ctl_poll(struct pf_dp *dp, int timeout_ms)
 {
-	struct pollfd p = { .fd = dp->ctl_fd, .events = POLLIN };
+	struct pollfd p[MAX_CLIENTS + 1];
+	int map[MAX_CLIENTS + 1];
+	int n = 0;
 
-	if (dp->ctl_fd < 0 || poll(&p, 1, timeout_ms) <= 0)
+	if (dp->ctl_fd < 0)
 		return;
-	int fd = accept4(dp->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
+	p[n].fd = dp->ctl_fd;
+	p[n].events = POLLIN;
+	map[n++] = -1;
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (clients[i] < 0)
+			continue;
+		p[n].fd = clients[i];
+		p[n].events = POLLIN;
+		map[n++] = i;
+	}
+	if (poll(p, (nfds_t)n, timeout_ms) <= 0)
 		return;
-	serve(dp, fd);
-	close(fd);
+	for (int k = 1; k < n; k++) {
+		if (!(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		int i = map[k];
+		if (!serve_one(dp, clients[i])) {
+			close(clients[i]);
+			clients[i] = -1;
+		}
+	}
+	if (p[0].revents & POLLIN) {
+		int fd = accept4(dp->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct timeval tv = { .tv_sec = 2 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		for (int i = 0; i < MAX_CLIENTS; i++) {
+			if (clients[i] < 0) {
+				clients[i] = fd;
+				return;
+			}
+		}
+		ack(fd, 0, -EBUSY, "too many control clients (%d)", MAX_CLIENTS);
+		close(fd);
+	}
 }
 
 void
 pf_ctl_fini(struct pf_dp *dp)
 {
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (clients[i] >= 0)
+			close(clients[i]);
+		clients[i] = -1;
+	}
 	if (dp->ctl_fd >= 0) {
 		close(dp->ctl_fd);
 		unlink(dp->ctl_path);
