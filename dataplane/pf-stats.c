@@ -121,9 +121,14 @@ static void
 explain_eproto(const char *path, char *why, size_t len)
 {
 	struct pf_stats_hdr h;
+	struct stat st;
 	ssize_t n = -1;
 	int fd;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(why, len, "not a regular file, so not a stats segment");
+		return;
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = pread(fd, &h, sizeof(h), 0);

@@ -322,6 +322,10 @@ def test_bad_segments():
           rc == 2 and err.startswith(f"pf-stats: {junk}: not a stats segment")
           and err.count("\n") == 1, f"{rc} {err!r}")
 
+    rc, out, err = run(PF_STATS, "-s", TMP)
+    equal("directory: exit 2 and says so", (rc, err),
+          (2, f"pf-stats: {TMP}: not a regular file, so not a stats segment\n"))
+
     # a real segment with another layout version
     with open(os.path.join(TMP, "good"), "rb") as f:
         data = bytearray(f.read())
