@@ -1,0 +1,1251 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# test_dataplane.py: pf-dataplane integration scenarios -- frames in over a
+# net_pcap port, frames out, counters checked; one scenario per meson test.
+"""Usage: test_dataplane.py SCENARIO --build BUILD_DIR
+
+Scenarios: builtins classify admission malformed l2l3 order replicate
+priority rcu startup. Each prints one summary line and exits 0, or prints
+every failed check and exits 1 (77: skipped, a tool it needs is missing).
+Set PF_IT_KEEP=1 to keep each run's temp dir (pcaps, stats, log).
+"""
+
+import argparse
+import os
+import struct
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import pfpkt  # noqa: E402
+from pfpkt import (F_COUNT, F_DATA, F_ERROR_CODE, F_ERROR_MSG, F_INTENT,  # noqa: E402
+                   F_KEY, F_MATCH, F_RESULT, F_STAGE, F_VALUE, tlv_get, tlv_int)
+import harness  # noqa: E402
+from harness import Dataplane, RunError  # noqa: E402
+
+SKIP = 77
+DEFAULT_CONF = "configs/default.conf"
+LCORES3 = "0@0,1@0,2@1"       # main + lcores 1, 2 of configs/default.conf
+LCORES4 = "0@0,1@0,2@1,3@1"
+
+
+class Skip(Exception):
+    pass
+
+
+class Checker:
+    """Collects failed checks; a scenario reports all of them at once."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+        self.n = 0
+
+    def ok(self, cond, msg):
+        self.n += 1
+        if not cond:
+            self.failures.append(msg)
+        return bool(cond)
+
+    def eq(self, got, want, what):
+        return self.ok(got == want, "%s: got %r, expected %r" % (what, got, want))
+
+    def fail(self, msg):
+        self.ok(False, msg)
+
+
+# ---- building requests ----
+
+class Traffic:
+    """Packets to send, with what each request expects; answers are matched
+    by (session_id, seq), which every request here makes unique."""
+
+    def __init__(self):
+        self.packets = []
+        self.reqs = {}        # (session, seq) -> (frame kwargs, packet)
+        self.next_seq = {}
+
+    def seq(self, session):
+        s = self.next_seq.get(session, 0) + 1
+        self.next_seq[session] = s
+        return s
+
+    def add(self, pkt):
+        self.packets.append(pkt)
+        return pkt
+
+    def request(self, capability=0, tlvs=(), session=5, seq=None, l2=None, **kw):
+        """A request frame in a UDP packet; returns its (session, seq)."""
+        if seq is None:
+            seq = self.seq(session)
+        kw.setdefault("trace_id", (session << 32) | seq)
+        kw.setdefault("timestamp", 0x1000000000 + seq)
+        kw.setdefault("type", pfpkt.REQUEST)
+        fr = pfpkt.frame(capability=capability, tlvs=tlvs, session_id=session, seq=seq, **kw)
+        pkt = pfpkt.udp_packet(fr, ident=len(self.packets) & 0xFFFF, **(l2 or {}))
+        self.reqs[(session, seq)] = (dict(kw, capability=capability, session_id=session,
+                                          seq=seq), pkt)
+        self.add(pkt)
+        return (session, seq)
+
+
+def answer_of(ck, res, key, what):
+    """The one answer to request key; records a failure when there is not
+    exactly one."""
+    a = res.answers.get(key, [])
+    if len(a) != 1:
+        ck.fail("%s (session %d seq %d): %d answers, expected 1%s"
+                % (what, key[0], key[1], len(a),
+                   "" if not a else ": " + "; ".join(pfpkt.describe_frame(x["pf"]) for x in a)))
+        return None
+    return a[0]
+
+
+def check_turned_around(ck, req_pkt, ans, what):
+    """The answer goes back where the request came from: MACs, IPv4
+    addresses and UDP ports swapped, tags kept, lengths and checksum right."""
+    q = pfpkt.decode_packet(req_pkt)
+    ok = True
+    ok &= ck.eq((ans["eth"]["src"], ans["eth"]["dst"]), (q["eth"]["dst"], q["eth"]["src"]),
+                what + ": answer MACs (src, dst)")
+    ok &= ck.eq(ans["eth"]["vlans"], q["eth"]["vlans"], what + ": VLAN tags")
+    ok &= ck.eq((ans["ip"]["src"], ans["ip"]["dst"]), (q["ip"]["dst"], q["ip"]["src"]),
+                what + ": answer IPv4 (src, dst)")
+    ok &= ck.eq((ans["udp"]["sport"], ans["udp"]["dport"]),
+                (q["udp"]["dport"], q["udp"]["sport"]), what + ": answer UDP ports")
+    ok &= ck.ok(ans["ip"]["checksum_ok"], what + ": answer's IPv4 header checksum is wrong")
+    ok &= ck.eq(ans["ip"]["options"], q["ip"]["options"], what + ": IPv4 options")
+    ok &= ck.eq(ans["ip"]["total_length"] + ans["l3_off"], len(ans["raw"]) - len(ans["padding"]),
+                what + ": IPv4 total length vs frame")
+    ok &= ck.eq(ans["udp"]["length"], ans["ip"]["total_length"] - ans["ip"]["ihl"],
+                what + ": UDP length vs IPv4 length")
+    ok &= ck.eq(ans["udp"]["checksum"], 0, what + ": UDP checksum (none)")
+    ok &= ck.eq(ans.get("verdict"), "ok", what + ": answer frame verdict")
+    return ok
+
+
+def check_answer(ck, t, res, key, what, type_=pfpkt.RESPONSE, error=None, cap=None,
+                 group=None, element=None):
+    """Exactly one answer of this type, header fields copied from the
+    request, sent back. error: expected error code name. Returns the
+    decoded PacketFlow frame (dict) or None."""
+    ans = answer_of(ck, res, key, what)
+    if ans is None:
+        return None
+    kw, pkt = t.reqs[key]
+    pf = ans["pf"]
+    desc = pfpkt.describe_frame(pf)
+    if error is not None:
+        type_ = pfpkt.ERROR
+    if not ck.eq(pfpkt.TYPES.get(pf.get("type")), pfpkt.TYPES[type_],
+                 "%s: answer type (%s)" % (what, desc)):
+        return pf
+    check_turned_around(ck, pkt, ans, what)
+    for k in ("trace_id", "session_id", "seq", "timestamp"):
+        ck.eq(pf[k], kw.get(k, 0), "%s: %s copied from the request" % (what, k))
+    if type_ in (pfpkt.RESPONSE, pfpkt.ERROR):
+        ck.eq(pf["priority"], kw.get("priority", 0), what + ": priority copied")
+        ck.eq(pf["flags"] & pfpkt.FLAG_TRACE, kw.get("flags", 0) & pfpkt.FLAG_TRACE,
+              what + ": TRACE flag copied")
+        ck.eq(pf["flags"] & pfpkt.FLAG_NOREPLY, 0, what + ": answer has NOREPLY set")
+    if error is not None:
+        code = tlv_int(pf, F_ERROR_CODE)
+        ck.eq(pfpkt.ERRORS.get(code, code), error, "%s: error code (%s)" % (what, desc))
+    if cap is not None:
+        ck.eq(pf["capability"], cap, "%s: answer's capability (%s)" % (what, desc))
+    if group is not None:
+        ck.eq((pf["group"], pf["element"]), (group, element),
+              "%s: answer's group/element (%s)" % (what, desc))
+    return pf
+
+
+def check_no_answer(ck, res, key, what):
+    a = res.answers.get(key, [])
+    ck.ok(not a, "%s: expected no answer, got %s"
+          % (what, "; ".join(pfpkt.describe_frame(x["pf"]) for x in a)))
+
+
+def check_all_answered_once(ck, res, keys, what):
+    missing = [k for k in keys if len(res.answers.get(k, [])) == 0]
+    dup = [k for k in keys if len(res.answers.get(k, [])) > 1]
+    ck.ok(not missing, "%s: %d of %d requests unanswered, e.g. %r"
+          % (what, len(missing), len(keys), missing[:5]))
+    ck.ok(not dup, "%s: %d requests answered more than once, e.g. %r"
+          % (what, len(dup), dup[:5]))
+
+
+def cap_stat(res, name, field="exec"):
+    for c in res.stats.get("caps", []):
+        if c.get("name") == name:
+            return c.get(field, 0)
+    return None
+
+
+def summary(name, n_frames, res, extra=""):
+    f = res.final
+    return "%s: %d frames, rx %d == tx %d + drops %d%s" % (
+        name, n_frames, f["rx"], f["tx"], f["drops"], extra)
+
+
+# ---- scenarios ----
+
+def sc_builtins(build, ck):
+    t = Traffic()
+    # echo: same data, same trace/session/seq/timestamp, turned around
+    echo = t.request(1, [(F_DATA, b"hello, world")], session=5, priority=4, complexity=1,
+                     flags=pfpkt.FLAG_TRACE, trace_id=0x0102030405060708,
+                     timestamp=0x1122334455667788)
+    echo2 = t.request(1, [(F_DATA, b"\x00\xffbinary\x00"), (100, b"x"), (100, b"y")],
+                      session=6)
+    # transform upper
+    tr = t.request(2, [(F_DATA, b"Hello, World 123 z{")], session=7)
+    # aggregate: 1, 2, 3 for k1, 1 for k2; an explicit u64 increment; a bad value
+    agg = [t.request(3, [(F_KEY, b"k1")], session=8) for _ in range(3)]
+    agg_k2 = t.request(3, [(F_KEY, b"k2")], session=8)
+    agg_inc = [t.request(3, [(F_KEY, b"k3"), pfpkt.tlv_u64(F_VALUE, n)], session=9)
+               for n in (5, 10)]
+    agg_bad = t.request(3, [(F_KEY, b"k4"), (F_VALUE, b"abc")], session=9)
+    # cache (operators: session 100): put, get, get of a missing key
+    put = t.request(4, [(F_KEY, b"user:1"), (F_VALUE, b"alice")], session=100)
+    get = t.request(4, [(F_KEY, b"user:1")], session=100)
+    miss = t.request(4, [(F_KEY, b"user:404")], session=100)
+    # pattern: ids of the rules of configs/rules/example.rules that match
+    pattern_cases = [
+        # data, expected rule ids in the order their matches end
+        (b"echo: transform to upper case", [1, 10, 11]),
+        (b"nothing to see", []),
+        (b"please drop table users; ping", [900, 2]),
+        (b"cache get then count", [40, 30]),
+    ]
+    pat = [(t.request(5, [(F_DATA, d)], session=10), ids) for d, ids in pattern_cases]
+    # broadcast: CO replicate 2 -> one answer, count 2
+    bc = [t.request(6, [(F_DATA, b"to all %d" % i)], session=100 + i) for i in range(5)]
+    # ingest: transform then aggregate, across an ionic bond
+    ing = [t.request(10, [(F_DATA, b"abc"), (F_KEY, b"ingest-key")], session=11)
+           for _ in range(2)]
+
+    # edges: key lengths 31/32 through the ingest molecule, cache value
+    # 120/121 bytes, overwrite, empty key, a broadcast that wants no answer
+    ing31 = t.request(10, [(F_DATA, b"x"), (F_KEY, b"k" * 31)], session=12)
+    ing32 = t.request(10, [(F_DATA, b"x"), (F_KEY, b"k" * 32)], session=12)
+    c120 = t.request(4, [(F_KEY, b"big"), (F_VALUE, b"v" * 120)], session=101)
+    c121 = t.request(4, [(F_KEY, b"big2"), (F_VALUE, b"v" * 121)], session=101)
+    over = [t.request(4, [(F_KEY, b"ow"), (F_VALUE, v)], session=102) for v in (b"v1", b"v2")]
+    over_get = t.request(4, [(F_KEY, b"ow")], session=102)
+    agg_empty = t.request(3, [(F_KEY, b"")], session=13)
+    bc_noreply = t.request(6, [(F_DATA, b"quiet")], session=150, flags=pfpkt.FLAG_NOREPLY)
+
+    res = Dataplane(build, "dp-builtins", DEFAULT_CONF, LCORES3).run(t.packets)
+
+    pf = check_answer(ck, t, res, echo, "echo", cap=1, group=1, element=1)
+    if pf:
+        ck.eq(pf["tlvs"], [(F_DATA, b"hello, world")], "echo: TLVs")
+        ck.eq((pf["priority"], pf["complexity"]), (4, 1), "echo: priority, complexity")
+    pf = check_answer(ck, t, res, echo2, "echo of binary data and extra TLVs", cap=1)
+    if pf:
+        ck.eq(pf["tlvs"], [(F_DATA, b"\x00\xffbinary\x00"), (100, b"x"), (100, b"y")],
+              "echo of binary data: TLVs carried unchanged")
+    pf = check_answer(ck, t, res, tr, "transform", cap=2, group=2, element=3)
+    if pf:
+        ck.eq(tlv_get(pf, F_DATA), b"HELLO, WORLD 123 Z{", "transform upper: data")
+    counts = []
+    for k in agg:
+        pf = check_answer(ck, t, res, k, "aggregate k1", cap=3)
+        counts.append(tlv_int(pf, F_COUNT) if pf else None)
+    ck.eq(counts, [1, 2, 3], "aggregate k1: counts in seq order")
+    pf = check_answer(ck, t, res, agg_k2, "aggregate k2", cap=3)
+    if pf:
+        ck.eq(tlv_int(pf, F_COUNT), 1, "aggregate k2: count")
+        ck.eq(len(tlv_get(pf, F_COUNT, b"")), 8, "aggregate: count is a u64")
+    incs = []
+    for k in agg_inc:
+        pf = check_answer(ck, t, res, k, "aggregate k3 with value", cap=3)
+        incs.append(tlv_int(pf, F_COUNT) if pf else None)
+    ck.eq(incs, [5, 15], "aggregate k3: counts after +5, +10")
+    check_answer(ck, t, res, agg_bad, "aggregate with a 3-byte value", error="bad_argument")
+    pf = check_answer(ck, t, res, put, "cache put", cap=4, group=6, element=4)
+    if pf:
+        ck.eq(tlv_get(pf, F_VALUE), b"alice", "cache put: value carried back")
+    pf = check_answer(ck, t, res, get, "cache get", cap=4)
+    if pf:
+        ck.eq(tlv_get(pf, F_VALUE), b"alice", "cache get: value")
+    check_answer(ck, t, res, miss, "cache get of a missing key", error="not_found")
+    for k, ids in pat:
+        pf = check_answer(ck, t, res, k, "pattern %r" % t.reqs[k][0].get("seq"), cap=5)
+        if pf:
+            m = tlv_get(pf, F_MATCH)
+            if ck.ok(m is not None and len(m) % 4 == 0,
+                     "pattern: match TLV missing or not u32s: %r" % m):
+                got = list(struct.unpack("!%dI" % (len(m) // 4), m))
+                ck.eq(got, ids, "pattern seq %d: matching rule ids" % k[1])
+    for k in bc:
+        pf = check_answer(ck, t, res, k, "broadcast", cap=6, group=4, element=2)
+        if pf:
+            ck.eq(tlv_int(pf, F_COUNT), 2, "broadcast: count (replicas that agreed)")
+            ck.eq(tlv_get(pf, F_DATA), b"to all %d" % (k[0] - 100), "broadcast: data")
+    pf = check_answer(ck, t, res, ing31, "ingest with a 31-byte key", cap=10)
+    ck.eq(pf and tlv_int(pf, F_COUNT), 1, "ingest 31-byte key: count")
+    pf = check_answer(ck, t, res, ing32, "ingest with a 32-byte key (stage 2 fails)",
+                      error="bad_argument", cap=10)
+    check_answer(ck, t, res, c120, "cache put of a 120-byte value", cap=4)
+    check_answer(ck, t, res, c121, "cache put of a 121-byte value", error="bad_argument")
+    for k in over:
+        check_answer(ck, t, res, k, "cache put (overwrite)", cap=4)
+    pf = check_answer(ck, t, res, over_get, "cache get after an overwrite", cap=4)
+    ck.eq(pf and tlv_get(pf, F_VALUE), b"v2", "cache get after an overwrite: value")
+    check_answer(ck, t, res, agg_empty, "aggregate with an empty key", error="bad_argument")
+    check_no_answer(ck, res, bc_noreply, "broadcast with NOREPLY")
+    tot = res.totals
+    n_bc = len(bc) + 1
+    ck.eq((tot["fanout_copies"], tot["fanout_joins"]), (n_bc, n_bc),
+          "fanout_copies, fanout_joins after %d broadcasts (replicate 2)" % n_bc)
+    ck.eq(res.drop("noreply"), 1, "drops noreply (the quiet broadcast)")
+    for i, k in enumerate(ing):
+        pf = check_answer(ck, t, res, k, "ingest", cap=10)
+        if pf:
+            ck.eq(tlv_get(pf, F_DATA), b"ABC", "ingest: data transformed")
+            ck.eq(tlv_int(pf, F_COUNT), i + 1, "ingest: count of its key")
+            st = tlv_get(pf, F_STAGE, b"")
+            ck.eq(list(st[0::2]), [7, 8], "ingest: stage TLV elements (tr=7, ag=8)")
+            ck.ok(all(x in (1, 2) for x in st[1::2]),
+                  "ingest: stage TLV lcores %r not among 1, 2" % list(st[1::2]))
+    ck.eq(tot["drops_total"], 1, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
+    ck.eq(res.final["tx"], len(t.packets) - 1, "tx: every request answered")
+    n_err = 5
+    ck.eq(sum(tot["errors"].values()), n_err, "error frames (%r)" % tot["errors"])
+    for name, n in (("echo", 2), ("transform", 1), ("aggregate", 6), ("cache", 6),
+                    ("pattern", len(pat)), ("broadcast", len(bc) + 1),
+                    ("ingest", len(ing) + 1)):
+        got = cap_stat(res, name)
+        if got is not None:
+            ck.eq(got, n, "caps[%s].exec" % name)
+    line = summary("dp-builtins", len(t.packets), res)
+    return line + "; elements.conf: " + _builtins_args(build, ck)
+
+
+def crc32c_raw(data, crc):
+    """CRC-32C update without pre/post inversion, as rte_hash_crc() and
+    SSE4.2's crc32 instruction compute it."""
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc
+
+
+def _builtins_args(build, ck):
+    """transform's other args, CF.lp, DF.cs (tests/integration/configs/elements.conf)."""
+    assert crc32c_raw(b"123456789", 0xFFFFFFFF) ^ 0xFFFFFFFF == 0xE3069283
+    t = Traffic()
+    text = b"Hello, World! abc-XYZ 123"
+    tr = {cap: t.request(cap, [(F_DATA, text)]) for cap in (1, 2, 3, 4, 5)}
+    loops = {cap: t.request(cap, [(F_DATA, b"loop data")]) for cap in (6, 7)}
+    cons = [t.request(8, [], session=20) for _ in range(7)]
+    res = Dataplane(build, "dp-builtins-args", "tests/integration/configs/elements.conf",
+                    LCORES3).run(t.packets)
+    rot13 = bytes((c - 97 + 13) % 26 + 97 if 97 <= c <= 122 else
+                  (c - 65 + 13) % 26 + 65 if 65 <= c <= 90 else c for c in text)
+    want = {1: text.lower(), 2: text[::-1], 3: rot13, 4: text, 5: text.upper()}
+    names = {1: "lower", 2: "reverse", 3: "rot13", 4: "none", 5: "upper (default)"}
+    for cap, k in tr.items():
+        pf = check_answer(ck, t, res, k, "transform " + names[cap], cap=cap)
+        ck.eq(pf and tlv_get(pf, F_DATA), want[cap], "transform %s: data" % names[cap])
+    for cap, n in ((6, 1), (7, 3)):
+        v = 0
+        for _ in range(n):
+            v = crc32c_raw(b"loop data", v)
+        pf = check_answer(ck, t, res, loops[cap], "loop x%d" % n, cap=cap)
+        ck.eq(pf and tlv_get(pf, F_RESULT), struct.pack("!I", v),
+              "loop x%d: result (CRC-32C iterated)" % n)
+    counts = []
+    for i, k in enumerate(cons):
+        if (i + 1) % 3 == 0:
+            check_no_answer(ck, res, k, "consumer request %d (every 3rd is absorbed)" % (i + 1))
+        else:
+            pf = check_answer(ck, t, res, k, "consumer request %d" % (i + 1), cap=8)
+            counts.append(pf and tlv_int(pf, F_COUNT))
+    ck.eq(counts, [1, 2, 4, 5, 7], "consumer counts")
+    ck.eq(res.drop("absorbed"), 2, "drops absorbed")
+    ck.eq(res.totals["drops_total"], 2, "drops")
+    return res.summary()
+
+
+def sc_classify(build, ck):
+    t = Traffic()
+    D = (F_DATA, b"abc")
+    K = (F_KEY, b"kk")
+    # intent -> capability, per configs/rules/example.rules (session 100 is
+    # an operator, so role checks pass)
+    cases = [
+        ("echo hello", [D], 1),
+        ("ECHO: caseless", [D], 1),
+        ("are you there?", [D], 1),                 # rule 2
+        ("please transform this", [D], 2),          # rule 10
+        ("make it upper case", [D], 2),             # rule 11
+        ("capitalise", [D], 2),
+        ("ingest and count", [D, K], 10),           # rule 20 listed before 30
+        ("count these", [K], 3),
+        ("sum of values", [K], 3),                  # rule 31
+        ("cache put", [K, (F_VALUE, b"v")], 4),
+        ("lookup key=abc", [K], 4),                 # rule 41 names the id
+        ("scan all the patterns", [D], 5),
+        ("broadcast it", [D], 6),
+        ("fan-out", [D], 6),
+        ("diffuser", [D], 6),                       # rule 61, caseless utf8
+        ("RÉPANDRE", [D], 6),
+        ("répandez", [D], 6),
+    ]
+    groups = {1: (1, 1), 2: (2, 3), 3: (2, 4), 4: (6, 4), 5: (3, 4), 6: (4, 2), 10: (2, 3)}
+    keys = []
+    for intent, tl, cap in cases:
+        keys.append((t.request(0, [(F_INTENT, intent)] + tl, session=100), intent, cap))
+    # no intent: the data is classified
+    from_data = t.request(0, [(F_DATA, b"echo from the data field")], session=100)
+    # header names group and element but no capability: the element's
+    # capability runs
+    by_elem = t.request(0, [D], group=2, element=3, session=100)
+    no_cap_elem = t.request(0, [D], group=5, element=1, session=100)
+    # refusals
+    deny = [t.request(0, [(F_INTENT, s), D], session=100) for s in
+            ("DROP   TABLE users", "ls; rm -rf /", "echo ok && rm -fr /tmp")]
+    drop = t.request(0, [(F_INTENT, "probe-0123abcd"), D], session=100)
+    not_drop = t.request(0, [(F_INTENT, "probe-0123abcdx"), D], session=100)
+    unclass = t.request(0, [(F_INTENT, "hello world"), D], session=100)
+    nothing = t.request(0, [K], session=100)            # no intent, no data
+    missing = t.request(0, [(F_INTENT, "echo")], session=100)  # echo needs data
+    forbidden = t.request(0, [(F_INTENT, "broadcast"), D], session=5)
+
+    res = Dataplane(build, "dp-classify", DEFAULT_CONF, LCORES3).run(t.packets)
+
+    for k, intent, cap in keys:
+        g, e = groups[cap]
+        pf = check_answer(ck, t, res, k, "intent %r" % intent, cap=cap, group=g, element=e)
+    pf = check_answer(ck, t, res, from_data, "data classified without intent", cap=1)
+    if pf:
+        ck.eq(tlv_get(pf, F_DATA), b"echo from the data field", "classified echo: data")
+    pf = check_answer(ck, t, res, by_elem, "header DF.tr without capability", cap=2,
+                      group=2, element=3)
+    if pf:
+        ck.eq(tlv_get(pf, F_DATA), b"ABC", "header DF.tr: transformed data")
+    check_answer(ck, t, res, no_cap_elem, "header MC.sp (no capability)",
+                 error="unknown_capability")
+    for k in deny:
+        check_answer(ck, t, res, k, "deny rule %r" % t.reqs[k][0], error="denied")
+    check_no_answer(ck, res, drop, "drop rule probe-0123abcd")
+    check_answer(ck, t, res, not_drop, "probe-0123abcdx (anchored drop rule misses)",
+                 error="unclassified")
+    check_answer(ck, t, res, unclass, "intent matching no rule", error="unclassified")
+    check_answer(ck, t, res, nothing, "no intent, no data", error="unclassified")
+    pf = check_answer(ck, t, res, missing, "classified echo without data",
+                      error="missing_field")
+    if pf:
+        ck.eq(tlv_get(pf, F_ERROR_MSG), b"missing field data", "missing_field message")
+    check_answer(ck, t, res, forbidden, "classified broadcast from a viewer",
+                 error="forbidden")
+    tot = res.totals
+    ck.eq(res.drop("deny_drop"), 1, "drops deny_drop")
+    ck.eq(tot["drops_total"], 1, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
+    n_classified = len(keys) + 1 + 1 + 1   # + from_data, missing, forbidden
+    ck.eq(tot["classified"], n_classified, "classified")
+    ck.ok(tot["rule_hits"] >= n_classified + len(deny) + 1,
+          "rule_hits %d < classified + deny + drop" % tot["rule_hits"])
+    ck.eq(res.errors("denied"), len(deny), "errors denied")
+    ck.eq(res.errors("unclassified"), 3, "errors unclassified")
+    return summary("dp-classify", len(t.packets), res)
+
+
+def sc_admission(build, ck):
+    t = Traffic()
+    D = (F_DATA, b"abc")
+    unknown = [t.request(c, [D]) for c in (99, 4095, 0xFFFF)]
+    no_data = t.request(1, [(F_KEY, b"k")])
+    no_key = t.request(10, [D])
+    # payload_len boundaries: echo's max_payload is 1400 (default), tiny's 0
+    at_max = t.request(1, [(F_DATA, b"x" * (1400 - 4))])
+    over = t.request(1, [(F_DATA, b"x" * (1401 - 4))])
+    tiny_ok = t.request(8, [])
+    tiny_over = t.request(8, [(200, b"")])
+    cache_over = t.request(4, [(F_KEY, b"k"), (F_VALUE, b"v" * 1100)], session=100)
+    # roles: cache is for operators (100-199, and admin 1 by implication)
+    roles = [(s, t.request(4, [(F_KEY, b"r%d" % s), (F_VALUE, b"v")], session=s))
+             for s in (5, 99, 100, 150, 199, 200, 1, 0)]
+    bc_viewer = t.request(6, [D], session=7)
+    # header group/element must agree with the capability's
+    agree = [
+        (dict(group=2, element=3), "bad_argument"),   # echo is CF.seq
+        (dict(group=1, element=2), "bad_argument"),
+        (dict(group=3, element=0), "bad_argument"),
+        (dict(group=1, element=0), None),
+        (dict(group=1, element=1), None),
+    ]
+    agree_keys = [(t.request(1, [D], **hdr), err, hdr) for hdr, err in agree]
+    # rate: 1/s with a burst of 3, 10 requests within far less than a second
+    limited = [t.request(7, [D], session=300) for _ in range(10)]
+
+    res = Dataplane(build, "dp-admission", "tests/integration/configs/admission.conf",
+                    LCORES3).run(t.packets)
+
+    for k in unknown:
+        check_answer(ck, t, res, k, "capability %d" % t.reqs[k][0]["capability"],
+                     error="unknown_capability")
+    pf = check_answer(ck, t, res, no_data, "echo without data", error="missing_field")
+    if pf:
+        ck.eq(tlv_get(pf, F_ERROR_MSG), b"missing field data", "missing_field message (data)")
+    pf = check_answer(ck, t, res, no_key, "ingest without key", error="missing_field")
+    if pf:
+        ck.eq(tlv_get(pf, F_ERROR_MSG), b"missing field key", "missing_field message (key)")
+    check_answer(ck, t, res, at_max, "echo with payload_len == max_payload", cap=1)
+    check_answer(ck, t, res, over, "echo with payload_len == max_payload + 1",
+                 error="payload_too_large")
+    check_answer(ck, t, res, tiny_ok, "max_payload 0, empty payload", cap=8)
+    check_answer(ck, t, res, tiny_over, "max_payload 0, one empty TLV",
+                 error="payload_too_large")
+    check_answer(ck, t, res, cache_over, "cache payload over 1024", error="payload_too_large")
+    for s, k in roles:
+        allowed = s == 1 or 100 <= s <= 199
+        check_answer(ck, t, res, k, "cache from session %d" % s,
+                     **({"cap": 4} if allowed else {"error": "forbidden"}))
+    check_answer(ck, t, res, bc_viewer, "broadcast from a viewer", error="forbidden")
+    for k, err, hdr in agree_keys:
+        check_answer(ck, t, res, k, "echo with header %r" % hdr,
+                     **({"error": err} if err else {"cap": 1}))
+    kinds = []
+    for k in limited:
+        a = answer_of(ck, res, k, "rate-limited capability")
+        if a:
+            code = tlv_int(a["pf"], F_ERROR_CODE)
+            kinds.append("ok" if a["pf"]["type"] == pfpkt.RESPONSE else pfpkt.ERRORS.get(code))
+    n_ok = kinds.count("ok")
+    ck.ok(3 <= n_ok <= 4 and kinds[:3] == ["ok"] * 3 and
+          kinds.count("rate_limited") == len(kinds) - n_ok,
+          "rate 1/s burst 3 over 10 quick requests: %r (expected 3 ok, maybe a 4th, "
+          "then rate_limited)" % kinds)
+    tot = res.totals
+    ck.eq(tot["drops_total"], 0, "drops")
+    ck.eq(res.errors("forbidden"), 5, "errors forbidden")
+    ck.eq(res.errors("payload_too_large"), 3, "errors payload_too_large")
+    ck.eq(res.errors("unknown_capability"), 3, "errors unknown_capability")
+    ck.eq(res.errors("bad_argument"), 3, "errors bad_argument")
+    return summary("dp-admission", len(t.packets), res)
+
+
+def sc_malformed(build, ck):
+    t = Traffic()
+    good = dict(capability=1, tlvs=[(F_DATA, b"hello")])
+    v = {}                      # name -> (key or None, expected)
+
+    def raw(name, payload, expect, **l2):
+        """A UDP payload that is not a well-formed request."""
+        t.add(pfpkt.udp_packet(payload, ident=len(t.packets), **l2))
+        v[name] = expect
+
+    def bad(name, expect, session, **kw):
+        """A frame whose header is readable: answered by session/seq."""
+        seq = t.seq(session)
+        fkw = dict(good, session_id=session, seq=seq, trace_id=seq, timestamp=7)
+        fkw.update(kw)
+        pkt = pfpkt.udp_packet(pfpkt.frame(**fkw), ident=len(t.packets))
+        t.reqs[(session, seq)] = (fkw, pkt)
+        t.add(pkt)
+        v[name] = ((session, seq), expect)
+
+    raw("empty datagram", b"", None)
+    raw("20-byte datagram", pfpkt.frame(**good)[:20], None)
+    raw("39-byte datagram", pfpkt.frame(**good)[:39], None)
+    raw("bad magic", pfpkt.frame(magic=0x5146, **good), None)
+    raw("bad magic, short", b"\x51\x46" + b"\0" * 30, None)
+    bad("bad version", "unsupported_version", 20, version=2)
+    bad("version 0", "unsupported_version", 20, version=0)
+    bad("bad type", "malformed:bad_type", 21, type=5)
+    bad("type 0", "malformed:bad_type", 21, type=0)
+    bad("truncated payload", "malformed:truncated", 22, payload_len=9,
+        tlvs=[(F_DATA, b"h")])
+    bad("trailing bytes", "malformed:length_mismatch", 23, trailer=b"\0\0\0")
+    bad("bad group", "malformed:bad_group", 24, group=7, element=1)
+    bad("element without group", "malformed:bad_element", 24, group=0, element=1)
+    bad("element 5", "malformed:bad_element", 24, group=1, element=5)
+    bad("bad flags", "malformed:bad_flags", 25, flags=0x80)
+    bad("TLV past the payload", "malformed:bad_tlv", 26,
+        tlvs=[pfpkt.tlv(F_DATA, b"hello", length=6)])
+    bad("TLV header cut", "malformed:bad_tlv", 26, payload=b"\x00\x02\x00")
+    bad("duplicate data TLV", "malformed:dup_tlv", 27, tlvs=[(F_DATA, b"a"), (F_DATA, b"b")])
+    bad("bad TLV with NOREPLY", "noreply", 28, flags=pfpkt.FLAG_NOREPLY,
+        tlvs=[pfpkt.tlv(F_DATA, b"x", length=9)])
+    bad("response frame", "not_request", 29, type=pfpkt.RESPONSE)
+    bad("error frame", "not_request", 29, type=pfpkt.ERROR,
+        tlvs=[pfpkt.tlv_u16(pfpkt.F_ERROR_CODE, 3)])
+    bad("heartbeat", "heartbeat", 30, type=pfpkt.HEARTBEAT, capability=0, tlvs=[])
+    bad("heartbeat with NOREPLY", "noreply", 30, type=pfpkt.HEARTBEAT, capability=0,
+        tlvs=[], flags=pfpkt.FLAG_NOREPLY)
+    bad("echo with NOREPLY", "noreply", 31, flags=pfpkt.FLAG_NOREPLY)
+    bad("unknown capability with NOREPLY", "noreply", 31, capability=99,
+        flags=pfpkt.FLAG_NOREPLY)
+    bad("a good echo", "ok", 32)
+
+    res = Dataplane(build, "dp-malformed", DEFAULT_CONF, LCORES3).run(t.packets)
+
+    for name, exp in v.items():
+        if exp is None:
+            continue
+        key, expect = exp
+        if expect in ("noreply", "not_request"):
+            check_no_answer(ck, res, key, name)
+        elif expect == "heartbeat":
+            pf = check_answer(ck, t, res, key, name, type_=pfpkt.HEARTBEAT)
+            if pf:
+                ck.eq(pf["payload_len"], 0, name + ": heartbeat answer payload")
+        elif expect == "ok":
+            check_answer(ck, t, res, key, name, cap=1)
+        else:
+            code, _, verdict = expect.partition(":")
+            pf = check_answer(ck, t, res, key, name, error=code)
+            if pf:
+                ck.eq(pf["version"], 1, name + ": error frame version")
+                if verdict:
+                    ck.eq(tlv_get(pf, F_ERROR_MSG), verdict.encode(), name + ": error_msg")
+    # everything on the wire must be a well-formed frame (no echo of junk)
+    for d in res.out:
+        ck.eq(d.get("verdict"), "ok", "an output frame does not decode: %r" % d.get("pf"))
+    tot = res.totals
+    ck.eq(res.drop("frame_truncated"), 4, "drops frame_truncated (the short bad magic "
+          "too: the length check runs first)")
+    ck.eq(res.drop("frame_bad_magic"), 1, "drops frame_bad_magic")
+    ck.eq(res.drop("not_request"), 2, "drops not_request")
+    ck.eq(res.drop("noreply"), 4, "drops noreply")
+    ck.eq(tot["drops_total"], 11, "drops (%r)" % {k: x for k, x in tot["drops"].items() if x})
+    want_mal = {"truncated": 5, "bad_magic": 1, "bad_version": 2, "bad_type": 2,
+                "length_mismatch": 1, "bad_group": 1, "bad_element": 2, "bad_flags": 1,
+                "bad_tlv": 3, "dup_tlv": 1}
+    got_mal = {k: x for k, x in tot["malformed"].items() if x}
+    ck.eq(got_mal, want_mal, "malformed counters by verdict")
+    ck.eq(res.errors("malformed"), 12, "errors malformed")
+    ck.eq(res.errors("unsupported_version"), 2, "errors unsupported_version")
+    echo_exec = cap_stat(res, "echo")
+    if echo_exec is not None:
+        ck.eq(echo_exec, 2, "caps[echo].exec (the NOREPLY echo ran too)")
+    return summary("dp-malformed", len(t.packets), res)
+
+
+def _patch(pkt, off, data):
+    return pkt[:off] + data + pkt[off + len(data):]
+
+
+def _l2l3_traffic():
+    """Requests behind tags/options, and packets that are not PacketFlow."""
+    t = Traffic()
+    D = [(F_DATA, b"tagged")]
+    Q, AD = pfpkt.ETH_VLAN, pfpkt.ETH_QINQ
+    rr = b"\x07\x0b\x04" + b"\0" * 8 + b"\x00"        # record route, 12 bytes
+    answered = {
+        "plain": t.request(1, D),
+        "802.1Q": t.request(1, D, l2=dict(vlans=[(Q, 0x6064)])),
+        "802.1Q transform": t.request(2, D, l2=dict(vlans=[(Q, 100)])),
+        "QinQ 88a8+8100": t.request(1, D, l2=dict(vlans=[(AD, 10), (Q, 20)])),
+        "QinQ transform": t.request(2, D, l2=dict(vlans=[(AD, 11), (Q, 21)])),
+        "two 8100 tags": t.request(1, D, l2=dict(vlans=[(Q, 30), (Q, 31)])),
+        "IPv4 options (4)": t.request(1, D, l2=dict(ip_options=b"\x01\x01\x01\x00")),
+        "IPv4 options (12)": t.request(2, D, l2=dict(ip_options=rr)),
+        "802.1Q + options": t.request(1, D, l2=dict(vlans=[(Q, 40)],
+                                                   ip_options=b"\x01\x01\x01\x00")),
+        "Ethernet padding": t.request(1, D, l2=dict(pad=20)),
+        "DF clear": t.request(1, D, l2=dict(df=False)),
+    }
+    frame = pfpkt.frame(capability=1, tlvs=D, session_id=999, seq=1)
+    others = {  # not PacketFlow: dropped, or passed unchanged
+        "ARP": (pfpkt.arp_packet(), "not_ipv4"),
+        "IPv6 UDP 7447": (pfpkt.ipv6_udp_packet(frame), "not_ipv4"),
+        "three VLAN tags": (pfpkt.udp_packet(frame, vlans=[(Q, 1), (Q, 2), (Q, 3)]),
+                            "not_ipv4"),
+        "ICMP echo": (pfpkt.icmp_packet(), "not_udp"),
+        "UDP to port 53": (pfpkt.udp_packet(b"\x12\x34" + b"\0" * 30, dport=53), "wrong_port"),
+    }
+    good = pfpkt.udp_packet(frame)
+    broken = {  # always dropped
+        "first fragment (MF)": (pfpkt.udp_packet(frame, mf=True), "ip_fragment"),
+        "later fragment": (pfpkt.udp_packet(frame, frag_offset=185, df=False), "ip_fragment"),
+        "10-byte datagram padded to 60": (pfpkt.udp_packet(frame[:10], pad=8),
+                                          "frame_truncated"),
+        "IPv4 total length past the frame": (pfpkt.udp_packet(frame, ip_total_length=200),
+                                             "bad_ipv4"),
+        "IHL 4": (_patch(good, 14, b"\x44"), "bad_ipv4"),
+        "IP version 6 in an IPv4 ethertype": (_patch(good, 14, b"\x65"), "bad_ipv4"),
+        "IPv4 header cut": (good[:14 + 12], "bad_ipv4"),
+        "UDP length past the IP packet": (pfpkt.udp_packet(frame, udp_len=8 + len(frame) + 1),
+                                          "bad_udp"),
+        "UDP length 4": (pfpkt.udp_packet(frame, udp_len=4), "bad_udp"),
+    }
+    for pkt, _ in list(others.values()) + list(broken.values()):
+        t.add(pkt)
+    return t, answered, others, broken
+
+
+def sc_l2l3(build, ck):
+    lines = []
+    for mode, conf in (("drop", DEFAULT_CONF), ("pass", "tests/integration/configs/pass.conf")):
+        t, answered, others, broken = _l2l3_traffic()
+        res = Dataplane(build, "dp-l2l3-" + mode, conf, LCORES3).run(t.packets)
+        for name, k in answered.items():
+            pf = check_answer(ck, t, res, k, "%s: %s" % (mode, name))
+            if pf and pf["capability"] == 2:
+                ck.eq(tlv_get(pf, F_DATA), b"TAGGED", "%s: %s: data" % (mode, name))
+        a = res.answers.get(answered["Ethernet padding"], [])
+        if a:
+            ck.eq(a[0]["padding"], b"", mode + ": answer to a padded request carries padding")
+        want = {}
+        for _, reason in list(broken.values()) + ([] if mode == "pass" else list(others.values())):
+            want[reason] = want.get(reason, 0) + 1
+        got = {k: v for k, v in res.totals["drops"].items() if v}
+        ck.eq(got, want, "%s: drops by reason" % mode)
+        passed = [d["raw"] for d in res.out if "pf" not in d or
+                  d.get("udp", {}).get("sport") != pfpkt.PF_UDP_PORT]
+        if mode == "pass":
+            ck.eq(res.totals["passed"], len(others), "pass: passed counter")
+            ck.eq(sorted(passed), sorted(p for p, _ in others.values()),
+                  "pass: packets passed unchanged")
+        else:
+            ck.eq(res.totals["passed"], 0, "drop: passed counter")
+            ck.eq(passed, [], "drop: non-PacketFlow packets on the wire")
+        ck.eq(res.final["tx"], len(answered) + (len(others) if mode == "pass" else 0),
+              mode + ": tx")
+        lines.append("%s: %s" % (mode, res.summary()))
+    return "dp-l2l3: %d frames per run, %s" % (len(t.packets), "; ".join(lines))
+
+
+def sc_order(build, ck):
+    t = Traffic()
+    sessions = [11, 22, 33, 44]
+    n = 500
+    keys = []
+    for i in range(n):
+        for s in sessions:
+            keys.append(t.request(10, [(F_DATA, b"Msg-%d-%d" % (s, i)),
+                                       (F_KEY, b"key-%d" % s)], session=s))
+    res = Dataplane(build, "dp-order", "tests/integration/configs/order.conf",
+                    LCORES3).run(t.packets)
+    check_all_answered_once(ck, res, keys, "ingest")
+    seen = {s: [] for s in sessions}
+    bad_data = bad_stage = bad_count = 0
+    stages = set()
+    for d in res.out:
+        pf = d.get("pf")
+        if not pf or pf.get("session_id") not in seen:
+            ck.fail("unexpected output frame: %s" % pfpkt.describe_frame(pf))
+            continue
+        s, q = pf["session_id"], pf["seq"]
+        seen[s].append(q)
+        if pf["type"] != pfpkt.RESPONSE:
+            ck.fail("session %d seq %d: %s" % (s, q, pfpkt.describe_frame(pf)))
+            continue
+        bad_data += tlv_get(pf, F_DATA) != b"MSG-%d-%d" % (s, q - 1)
+        bad_count += tlv_int(pf, F_COUNT) != q
+        st = tlv_get(pf, F_STAGE, b"")
+        stages.add(st)
+        bad_stage += st != bytes([7, 1, 8, 2])
+    for s in sessions:
+        q = seen[s]
+        inversions = sum(1 for a, b in zip(q, q[1:]) if b <= a)
+        ck.ok(inversions == 0, "session %d: seq not strictly increasing in the output "
+              "(%d inversions, first at %r)" % (s, inversions,
+                                                next(((a, b) for a, b in zip(q, q[1:]) if b <= a),
+                                                     None)))
+    ck.eq(bad_data, 0, "answers whose data is not the upper-cased request data")
+    ck.eq(bad_count, 0, "answers whose count (per-session key) is not the seq")
+    ck.eq(bad_stage, 0, "answers whose stage TLV is not (tr, lcore 1, ag, lcore 2); seen %r"
+          % sorted(x.hex() for x in stages)[:5])
+    tot = res.totals
+    ck.eq(tot["drops_total"], 0, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
+    ck.ok(tot["ring_enq"] >= len(keys), "ring_enq %d < %d ionic hops"
+          % (tot["ring_enq"], len(keys)))
+    return summary("dp-order", len(t.packets), res, ", %d sessions in order" % len(sessions))
+
+
+def sc_replicate(build, ck):
+    t = Traffic()
+    bc = [t.request(6, [(F_DATA, b"copy %d" % i)], session=1000 + i % 7) for i in range(200)]
+    tr = [t.request(7, [(F_DATA, b"rep %d" % i)], session=2000 + i % 5) for i in range(100)]
+    res = Dataplane(build, "dp-replicate", "tests/integration/configs/replicate.conf",
+                    LCORES4).run(t.packets)
+    check_all_answered_once(ck, res, bc + tr, "replicated requests")
+    bad = []
+    for k in bc + tr:
+        a = res.answers.get(k)
+        if not a:
+            continue
+        pf = a[0]["pf"]
+        want = b"copy %d" % bc.index(k) if k in bc else b"REP %d" % tr.index(k)
+        if pf["type"] != pfpkt.RESPONSE or tlv_int(pf, F_COUNT) != 3 or \
+                tlv_get(pf, F_DATA) != want:
+            bad.append(pfpkt.describe_frame(pf))
+    ck.ok(not bad, "%d answers without count 3 / right data, e.g. %r" % (len(bad), bad[:3]))
+    tot = res.totals
+    n = len(bc) + len(tr)
+    ck.eq(tot["fanout_copies"], 2 * n, "fanout_copies (2 per request, replicate 3)")
+    ck.eq(tot["fanout_joins"], n, "fanout_joins (1 per request)")
+    ck.eq(tot["drops_total"], 0, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
+    return summary("dp-replicate", len(t.packets), res, ", fanout_copies %d, joins %d"
+                   % (tot["fanout_copies"], tot["fanout_joins"]))
+
+
+def sc_priority(build, ck):
+    t = Traffic()
+    n_slow = 800
+    slow = [t.request(3, [(F_DATA, b"0123456789abcdef")], session=1 + i % 8)
+            for i in range(n_slow)]
+    high = []
+    for i in range(20):
+        high.append(t.request(1, [(F_DATA, b"urgent")], session=50,
+                              priority=(192, 200, 255)[i % 3]))
+        high.append(t.request(5, [(F_DATA, b"event")], session=60))
+    normal_191 = t.request(1, [(F_DATA, b"not urgent")], session=70, priority=191)
+    res = Dataplane(build, "dp-priority", "tests/integration/configs/priority.conf",
+                    LCORES3).run(t.packets, wait_timeout=50)
+    check_all_answered_once(ck, res, slow + high + [normal_191], "requests")
+    pos = {}
+    for i, d in enumerate(res.out):
+        pf = d.get("pf")
+        if pf:
+            pos[(pf["session_id"], pf["seq"])] = i
+    slow_pos = [pos[k] for k in slow if k in pos]
+    high_pos = [pos[k] for k in high if k in pos]
+    if slow_pos and high_pos:
+        last_slow = max(slow_pos)
+        late = [p for p in high_pos if p > last_slow]
+        ck.ok(not late, "%d of %d high-priority answers came after the last of the %d-request "
+              "backlog (positions %r, last backlog answer at %d)"
+              % (len(late), len(high_pos), n_slow, late[:5], last_slow))
+        ck.ok(slow_pos == sorted(slow_pos), "backlog answers out of order")
+        if normal_191 in pos:
+            ck.ok(pos[normal_191] > last_slow,
+                  "priority 191 (< high_priority_min 192) was answered at %d, before the "
+                  "last backlog answer at %d: it jumped the normal ring"
+                  % (pos[normal_191], last_slow))
+    tot = res.totals
+    ck.eq(tot["high_prio"], len(high), "high_prio (frames taken from high-priority rings)")
+    ck.eq(tot["drops_total"], 0, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
+    before = sum(1 for p in slow_pos if high_pos and p < min(high_pos))
+    return summary("dp-priority", len(t.packets), res,
+                   ", high_prio %d, first high answer after %d of %d backlog answers"
+                   % (tot["high_prio"], before, n_slow))
+
+
+def _write_rcu_pcap(path, n, sessions):
+    """n requests to `paced` (id 10), round-robin over sessions, seq 1, 2, ...
+    per session; built from one template (a pcap of 200k in well under 1 s)."""
+    data = b"MiXeD-CaSe-DaTa"
+    tmpl = bytearray(pfpkt.udp_packet(pfpkt.frame(capability=10, tlvs=[(F_DATA, data)])))
+    rec = struct.pack("<IIII", pfpkt.PCAP_EPOCH, 0, len(tmpl), len(tmpl))
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i in range(n):
+            struct.pack_into("!QII", tmpl, 42 + 16, i, sessions[i % len(sessions)],
+                             1 + i // len(sessions))
+            f.write(rec)
+            f.write(tmpl)
+    return data
+
+
+def sc_rcu(build, ck):
+    n = 200000
+    n_updates = 10
+    sessions = [1, 2, 3, 4, 5, 6, 7, 8]
+    dp = Dataplane(build, "dp-rcu", "tests/integration/configs/rcu.conf", "0@0,1@1")
+    if not dp.pf_dpctl:
+        raise Skip("pf-dpctl is not built (build/dataplane/pf-dpctl)")
+    confs = [os.path.join(harness.CONFIGS, c) for c in ("rcu-lower.conf", "rcu.conf")]
+    updates = []
+
+    def during(d):
+        # wait for the traffic to flow, then swap lower/upper 10 times
+        end = time.time() + 20
+        while time.time() < end:
+            try:
+                if harness.read_segment(d.stats_path)["totals"]["rx"] >= 1000:
+                    break
+            except (OSError, ValueError, struct.error):
+                pass
+            time.sleep(0.002)
+        for i in range(n_updates):
+            r = d.dpctl("registry", confs[i % 2])
+            rx = harness.read_segment(d.stats_path)["totals"]["rx"]
+            updates.append((r.returncode, (r.stdout + r.stderr).strip(), rx))
+            time.sleep(0.08)
+
+    tmp = harness.tempfile.mkdtemp(prefix="pf-it-rcu-in-")
+    try:
+        pcap = os.path.join(tmp, "in.pcap")
+        data = _write_rcu_pcap(pcap, n, sessions)
+        res = dp.run(None, expect_rx=n, during=during, pcap_path=pcap, wait_timeout=50)
+    finally:
+        harness.shutil.rmtree(tmp, ignore_errors=True)
+
+    ok_updates = [u for u in updates if u[0] == 0]
+    for i, (rc, msg, rx) in enumerate(updates):
+        ck.eq(rc, 0, "pf-dpctl registry #%d: exit code (%s)" % (i + 1, msg))
+        ck.ok(("generation %d" % (i + 2)) in msg,
+              "pf-dpctl registry #%d: ack %r does not name generation %d" % (i + 1, msg, i + 2))
+    during_traffic = sum(1 for u in updates if u[2] < n)
+    ck.ok(during_traffic >= n_updates // 2,
+          "only %d of %d registry updates landed while traffic flowed (rx at each: %r); "
+          "the box is too slow for this pacing" % (during_traffic, n_updates,
+                                                   [u[2] for u in updates]))
+    ck.eq(res.stats["registry_gen"], 1 + len(ok_updates), "registry_gen after the updates")
+    tot = res.totals
+    ck.eq((tot["rx"], tot["tx"], tot["drops_total"]), (n, n, 0), "rx, tx, drops")
+    forms = {data.upper(): "U", data.lower(): "L"}
+    last = {}
+    flips_global, prev = 0, None
+    per_session_flips = {s: 0 for s in sessions}
+    answered = {}
+    bad = []
+    for raw in res.out_packets:
+        verdict, pf = pfpkt.decode_frame(raw[42:])
+        if verdict != "ok" or pf["type"] != pfpkt.RESPONSE:
+            bad.append("%s %s" % (verdict, pfpkt.describe_frame(pf)))
+            continue
+        s, q = pf["session_id"], pf["seq"]
+        form = forms.get(tlv_get(pf, F_DATA))
+        if form is None or s not in per_session_flips:
+            bad.append(pfpkt.describe_frame(pf))
+            continue
+        answered[(s, q)] = answered.get((s, q), 0) + 1
+        if prev is not None and form != prev:
+            flips_global += 1
+        prev = form
+        if s in last:
+            if q <= last[s][0]:
+                bad.append("session %d: seq %d after %d" % (s, q, last[s][0]))
+            if form != last[s][1]:
+                per_session_flips[s] += 1
+        last[s] = (q, form)
+    ck.ok(not bad, "%d unexpected answers, e.g. %r" % (len(bad), bad[:3]))
+    ck.eq(len(answered), n, "distinct requests answered")
+    ck.eq(sum(1 for c in answered.values() if c > 1), 0, "requests answered twice")
+    n_upper = sum(1 for raw in res.out_packets if data.upper() in raw)
+    n_lower = sum(1 for raw in res.out_packets if data.lower() in raw)
+    ck.ok(n_upper > 0 and n_lower > 0, "answers upper %d, lower %d: expected both forms"
+          % (n_upper, n_lower))
+    ck.ok(flips_global <= len(ok_updates),
+          "the answers switch between upper and lower %d times in output order, but only "
+          "%d registry updates were made" % (flips_global, len(ok_updates)))
+    worst = max(per_session_flips.values())
+    ck.ok(worst <= len(ok_updates), "a session's answers flip %d times for %d updates"
+          % (worst, len(ok_updates)))
+    return summary("dp-rcu", n, res, ", %d registry updates (%d during traffic), "
+                   "registry_gen %d, %d upper / %d lower, %d flips"
+                   % (len(ok_updates), during_traffic, res.stats["registry_gen"],
+                      n_upper, n_lower, flips_global))
+
+
+def sc_control(build, ck):
+    """Registry and rules swapped between phases of traffic: each phase's
+    answers must follow exactly the tables applied before it."""
+    dp = Dataplane(build, "dp-control", "tests/integration/configs/control.conf", "0@0,1@1")
+    if not dp.pf_dpctl:
+        raise Skip("pf-dpctl is not built (build/dataplane/pf-dpctl)")
+    conf = lambda n: os.path.join(harness.CONFIGS, n)  # noqa: E731
+    t = Traffic()
+    acks = []
+
+    def ctl(*args, expect_rc=0, expect_gen=None):
+        def act(d, n_done):
+            r = d.dpctl(*args)
+            msg = (r.stdout + r.stderr).strip()
+            acks.append((args, r.returncode, msg))
+            ck.eq(r.returncode, expect_rc, "pf-dpctl %s: exit code (%s)" % (" ".join(args), msg))
+            st = d.stats_now()
+            if expect_gen:
+                ck.eq((st["registry_gen"], st["rules_gen"]), expect_gen,
+                      "after pf-dpctl %s: (registry_gen, rules_gen)" % args[0])
+        return act
+
+    def phase(reqs):
+        start = len(t.packets)
+        keys = [t.request(*r[:2], **r[2]) if len(r) > 2 else t.request(*r) for r in reqs]
+        return t.packets[start:], keys
+
+    D = (F_DATA, b"AbC")
+    p1, k1 = phase([(2, [D]), (4, [(F_KEY, b"k"), (F_VALUE, b"v1")], dict(session=100)),
+                    (3, [(F_KEY, b"a")]), (0, [(F_INTENT, "echo hi"), D]),
+                    (5, [(F_DATA, b"echo x")]), (6, [D], dict(session=100)),
+                    (20, [D])])
+    p2, k2 = phase([(2, [D]), (20, [D]), (4, [(F_KEY, b"k")], dict(session=100)),
+                    (3, [(F_KEY, b"a")]), (0, [(F_INTENT, "echo hi"), D]),
+                    (6, [D], dict(session=100))])
+    p3, k3 = phase([(0, [(F_INTENT, "echo hi"), D]), (5, [(F_DATA, b"echo x")]), (2, [D])])
+    p4, k4 = phase([(0, [(F_INTENT, "echo hi"), D]), (5, [(F_DATA, b"echo x")]),
+                    (0, [(F_INTENT, "cache get"), (F_KEY, b"k")], dict(session=100))])
+    p5, k5 = phase([(2, [D]), (3, [(F_KEY, b"a")]), (20, [D])])
+
+    cleared = []
+
+    def clear(d, n_done):
+        before = len(ck.failures)
+        ctl("rules-clear")(d, n_done)
+        cleared.append(len(ck.failures) == before)
+        st = d.stats_now()
+        ck.eq((st["registry_gen"], st["rules_gen"]), (2, 2),
+              "after pf-dpctl rules-clear: (registry_gen, rules_gen)")
+
+    def both(*acts):
+        def act(d, n_done):
+            for a in acts:
+                a(d, n_done)
+        return act
+
+    def rules_gen():
+        return 2 + (1 if cleared and cleared[0] else 0)
+
+    res = dp.run_phased([
+        (p1, both(ctl("ping", expect_gen=(1, 1)),
+                  ctl("registry", conf("control-b.conf"), expect_gen=(2, 1)))),
+        ([], ctl("registry", conf("control-bad.conf"), expect_rc=1, expect_gen=(2, 1))),
+        (p2, clear),
+        (p3, lambda d, n: ctl("rules", "configs/rules/example.rules", "--config",
+                              conf("control.conf"), expect_gen=(2, rules_gen()))(d, n)),
+        (p4, lambda d, n: ctl("registry", conf("control.conf"),
+                              expect_gen=(3, rules_gen()))(d, n)),
+        (p5, None),
+    ])
+    rules_cleared = bool(cleared and cleared[0])
+
+    def data(k):
+        a = res.answers.get(k)
+        return tlv_get(a[0]["pf"], F_DATA) if a else None
+
+    # phase 1: control.conf, example.rules
+    check_answer(ck, t, res, k1[0], "1: transform (upper)", cap=2)
+    ck.eq(data(k1[0]), b"ABC", "1: transform data")
+    check_answer(ck, t, res, k1[1], "1: cache put", cap=4)
+    pf = check_answer(ck, t, res, k1[2], "1: aggregate", cap=3)
+    ck.eq(pf and tlv_int(pf, F_COUNT), 1, "1: aggregate count")
+    check_answer(ck, t, res, k1[3], "1: intent echo", cap=1)
+    pf = check_answer(ck, t, res, k1[4], "1: pattern", cap=5)
+    ck.eq(pf and tlv_get(pf, F_MATCH), struct.pack("!I", 1), "1: pattern match ids")
+    check_answer(ck, t, res, k1[5], "1: broadcast (no roles needed)", cap=6)
+    check_answer(ck, t, res, k1[6], "1: reverse (not yet defined)", error="unknown_capability")
+    # phase 2: control-b.conf
+    check_answer(ck, t, res, k2[0], "2: transform (lower)", cap=2)
+    ck.eq(data(k2[0]), b"abc", "2: transform data after the registry swap")
+    check_answer(ck, t, res, k2[1], "2: reverse (new)", cap=20)
+    ck.eq(data(k2[1]), b"CbA", "2: reverse data")
+    check_answer(ck, t, res, k2[2], "2: cache (removed)", error="unknown_capability")
+    pf = check_answer(ck, t, res, k2[3], "2: aggregate", cap=3)
+    ck.eq(pf and tlv_int(pf, F_COUNT), 2, "2: aggregate count (lcore state outlives the "
+          "registry)")
+    check_answer(ck, t, res, k2[4], "2: intent echo (rules unchanged)", cap=1)
+    check_answer(ck, t, res, k2[5], "2: broadcast (now operators only; session 100 has no "
+                 "role in control-b)", error="forbidden")
+    # phase 3: the bad registry was refused; rules cleared
+    if rules_cleared:
+        pf = check_answer(ck, t, res, k3[0], "3: intent echo without rules",
+                          error="unclassified")
+        ck.eq(pf and tlv_get(pf, F_ERROR_MSG), b"no capability named and no rules loaded",
+              "3: unclassified message")
+        pf = check_answer(ck, t, res, k3[1], "3: pattern without rules", cap=5)
+        ck.eq(pf and tlv_get(pf, F_MATCH), b"", "3: pattern match without rules")
+    else:  # rules-clear failed (reported above): the rules stayed
+        check_answer(ck, t, res, k3[0], "3: intent echo, rules not cleared", cap=1)
+    check_answer(ck, t, res, k3[2], "3: transform", cap=2)
+    ck.eq(data(k3[2]), b"abc", "3: transform after a refused registry (still lower)")
+    # phase 4: rules back (compiled against control.conf: "cache" is id 4)
+    check_answer(ck, t, res, k4[0], "4: intent echo with rules again", cap=1)
+    pf = check_answer(ck, t, res, k4[1], "4: pattern", cap=5)
+    ck.eq(pf and tlv_get(pf, F_MATCH), struct.pack("!I", 1), "4: pattern match ids")
+    check_answer(ck, t, res, k4[2], "4: intent classified to cache, not in the registry",
+                 error="unknown_capability")
+    # phase 5: control.conf again
+    check_answer(ck, t, res, k5[0], "5: transform", cap=2)
+    ck.eq(data(k5[0]), b"ABC", "5: transform upper again")
+    pf = check_answer(ck, t, res, k5[1], "5: aggregate", cap=3)
+    ck.eq(pf and tlv_int(pf, F_COUNT), 3, "5: aggregate count")
+    check_answer(ck, t, res, k5[2], "5: reverse (removed again)", error="unknown_capability")
+    bad_ack = [a for a in acks if a[0][0] == "registry" and "control-bad" in a[0][1]]
+    if bad_ack:
+        ck.ok("lcore 2" in bad_ack[0][2], "refused registry: message %r does not name lcore 2"
+              % bad_ack[0][2])
+    ck.eq((res.stats["registry_gen"], res.stats["rules_gen"]), (3, rules_gen()),
+          "final (registry_gen, rules_gen)")
+    ex = cap_stat(res, "transform")
+    if ex is not None:
+        ck.eq(ex, 4, "caps[transform].exec over three registries")
+    ck.eq(res.totals["drops_total"], 0, "drops")
+    return summary("dp-control", len(t.packets), res, ", 5 phases, 2 registry swaps, "
+                   "1 refused, rules cleared and reloaded")
+
+
+def _run_cli(build, args, timeout=60):
+    exe = harness.find_tool(build, "pf-dataplane")
+    r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout,
+                       cwd=harness.SRC_ROOT)
+    return r.returncode, r.stdout, r.stderr
+
+
+def sc_startup(build, ck):
+    if not harness.find_tool(build, "pf-dataplane"):
+        raise RunError("pf-dataplane is not built under %s" % build)
+    tmp = harness.tempfile.mkdtemp(prefix="pf-it-startup-")
+    prefixes = []
+
+    def run_dp(name, config, lcores=LCORES3, port=None, extra=()):
+        """Start the dataplane for real; expected to refuse: (rc, output)."""
+        prefix = "pfit-startup-%s-%d" % (name, os.getpid())
+        prefixes.append(prefix)
+        empty = os.path.join(tmp, "empty.pcap")
+        pfpkt.write_pcap(empty, [])
+        args = ["--lcores", lcores, "--file-prefix", prefix, "--", "-c", config,
+                "--port", port or ("p0=net_pcap0,rx_pcap=%s,tx_pcap=%s"
+                                   % (empty, os.path.join(tmp, name + ".out.pcap"))),
+                "--stats", os.path.join(tmp, name + ".stats"),
+                "--control", os.path.join(tmp, name + ".sock")] + list(extra)
+        rc, out, err = _run_cli(build, args)
+        return rc, out + err
+
+    def write(name, text):
+        p = os.path.join(tmp, name)
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+    try:
+        rc, out, err = _run_cli(build, ["--check-config", DEFAULT_CONF])
+        ck.eq(rc, 0, "--check-config %s: exit code (%s)" % (DEFAULT_CONF, err.strip()))
+        ck.ok("config OK" in out, "--check-config: no 'config OK' in %r" % out[-300:])
+        for c in sorted(os.listdir(harness.CONFIGS)):
+            rc, out, err = _run_cli(build, ["--check-config", os.path.join(harness.CONFIGS, c)])
+            ck.eq(rc, 0, "--check-config tests/integration/configs/%s (%s)" % (c, err.strip()))
+        bad = "tests/configs/bad/ring-size.conf"
+        rc, out, err = _run_cli(build, ["--check-config", bad])
+        ck.eq(rc, 1, "--check-config %s: exit code" % bad)
+        ck.ok(err.startswith(bad + ":8: memory.ring_size:"),
+              "--check-config %s: message %r does not start with FILE:LINE: KEY" % (bad, err))
+        # the same through the normal start-up path
+        rc, out = run_dp("badcfg", bad)
+        ck.eq(rc, 1, "-c %s: exit code" % bad)
+        ck.ok(bad + ":8: memory.ring_size" in out, "-c %s: no file:line message in %r"
+              % (bad, out[-400:]))
+        rc, out, err = _run_cli(build, ["--check-config", os.path.join(tmp, "nope.conf")])
+        ck.eq(rc, 1, "--check-config of a missing file: exit code")
+        ck.ok("cannot open" in err, "--check-config of a missing file: %r" % err)
+        # an element with no built-in behaviour
+        nobeh = write("nobehaviour.conf", """\
+ports:
+  - { name: p0, device: net_null0, rx_lcores: [1] }
+groups:
+  MC: { lcores: [1] }
+capabilities:
+  - { id: 1, name: spawn, element: MC.sp }
+""")
+        rc, out, err = _run_cli(build, ["--check-config", nobeh])
+        ck.eq(rc, 1, "--check-config with MC.sp (no behaviour): exit code")
+        ck.ok(nobeh + ":6:" in err and "MC.sp" in err,
+              "--check-config with MC.sp: message %r" % err)
+        # rules file that does not exist
+        norules = write("norules.conf", """\
+dataplane: { rules: /nonexistent/x.rules }
+ports:
+  - { name: p0, device: net_null0, rx_lcores: [1] }
+""")
+        rc, out, err = _run_cli(build, ["--check-config", norules])
+        ck.eq(rc, 1, "--check-config with a missing rules file: exit code")
+        ck.ok("/nonexistent/x.rules" in err, "missing rules file: message %r" % err)
+        # an lcore EAL was not given
+        lc5 = write("lcore5.conf", """\
+eal: [--no-huge, -m, 512, --no-pci]
+ports:
+  - { name: p0, device: net_null0, rx_lcores: [1] }
+groups:
+  CF: { lcores: [5] }
+capabilities:
+  - { id: 1, name: echo, element: CF.seq }
+""")
+        rc, out = run_dp("lcore5", lc5)
+        ck.eq(rc, 1, "config with lcore 5 under --lcores %s: exit code" % LCORES3)
+        ck.ok("lcore 5" in out and "groups.CF.lcores" in out,
+              "config with lcore 5: message does not name the lcore and key: %r" % out[-500:])
+        # the main lcore as a worker
+        lc0 = write("lcore0.conf", """\
+eal: [--no-huge, -m, 512, --no-pci]
+ports:
+  - { name: p0, device: net_null0, rx_lcores: [0] }
+capabilities: []
+""")
+        rc, out = run_dp("lcore0", lc0)
+        ck.eq(rc, 1, "config polling the port on lcore 0 (main): exit code")
+        ck.ok("lcore 0" in out and "main lcore" in out,
+              "config with lcore 0: message %r" % out[-500:])
+        # a device that does not exist
+        rc, out = run_dp("nodev", DEFAULT_CONF, port="p0=net_nosuchdriver0,foo=bar")
+        ck.eq(rc, 1, "--port p0=net_nosuchdriver0: exit code")
+        ck.ok("net_nosuchdriver0" in out, "--port p0=net_nosuchdriver0: the message does "
+              "not name the device: %r" % out[-500:])
+        # a pcap port whose input file does not exist
+        rc, out = run_dp("nofile", DEFAULT_CONF,
+                         port="p0=net_pcap0,rx_pcap=%s/missing.pcap,tx_pcap=%s/x.pcap"
+                         % (tmp, tmp))
+        ck.eq(rc, 1, "--port with a missing rx_pcap: exit code")
+        ck.ok("net_pcap0" in out, "--port with a missing rx_pcap: message %r" % out[-500:])
+        # a port name the config does not have
+        rc, out = run_dp("noport", DEFAULT_CONF, port="p9=net_null0")
+        ck.ok(rc != 0, "--port p9=...: exit code 0")
+        ck.ok("p9" in out, "--port p9=...: message %r" % out[-300:])
+        # --help
+        rc, out, err = _run_cli(build, ["--help"])
+        ck.eq(rc, 0, "--help: exit code")
+        ck.ok("Usage" in out and "--check-config" in out, "--help: text %r" % out[:200])
+        rc, out, err = _run_cli(build, ["--lcores", "0@0", "--", "--help"])
+        ck.eq(rc, 0, "EAL args -- --help: exit code")
+        # no config
+        rc, out, err = _run_cli(build, ["--bogus-option"])
+        ck.ok(rc not in (0, None), "--bogus-option: exit code 0")
+    finally:
+        harness.shutil.rmtree(tmp, ignore_errors=True)
+        for p in prefixes:
+            harness.shutil.rmtree(os.path.join("/var/run/dpdk", p), ignore_errors=True)
+    return "dp-startup: check-config, bad configs, lcores, devices, --help"
+
+
+SCENARIOS = {
+    "control": sc_control,
+    "rcu": sc_rcu,
+    "startup": sc_startup,
+    "order": sc_order,
+    "replicate": sc_replicate,
+    "priority": sc_priority,
+    "l2l3": sc_l2l3,
+    "builtins": sc_builtins,
+    "classify": sc_classify,
+    "admission": sc_admission,
+    "malformed": sc_malformed,
+}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    ap.add_argument("--build", required=True, help="meson build directory")
+    args = ap.parse_args()
+    os.chdir(harness.SRC_ROOT)
+    ck = Checker(args.scenario)
+    t0 = time.time()
+    try:
+        line = SCENARIOS[args.scenario](args.build, ck)
+    except Skip as e:
+        print("dp-%s: SKIP: %s" % (args.scenario, e))
+        return SKIP
+    except RunError as e:
+        print("dp-%s: FAIL: %s" % (args.scenario, e))
+        for f in ck.failures:
+            print("dp-%s: FAIL: %s" % (args.scenario, f))
+        print("---- dataplane log ----\n%s---- end of log ----" % e.log)
+        return 1
+    for f in ck.failures:
+        print("dp-%s: FAIL: %s" % (args.scenario, f))
+    print("%s (%d checks, %d failed, %.1f s)" % (line, ck.n, len(ck.failures), time.time() - t0))
+    return 1 if ck.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
