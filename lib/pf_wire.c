@@ -58,11 +58,12 @@ static const char *const decode_err_names[] = {
 const char *
 pf_decode_err_name(int err)
 {
-	if (err < 0)
-		err = -err;
-	if (err >= PF_DECODE_ERR_MAX)
+	/* unsigned: -INT_MIN would overflow */
+	unsigned int e = err < 0 ? 0u - (unsigned int)err : (unsigned int)err;
+
+	if (e >= PF_DECODE_ERR_MAX)
 		return "unknown";
-	return decode_err_names[err];
+	return decode_err_names[e];
 }
 
 const char *

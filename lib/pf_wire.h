@@ -21,7 +21,12 @@ extern "C" {
 #define PF_HDR_LEN 40
 /** Size of a TLV's own header (id + length). */
 #define PF_TLV_HDR_LEN 4
-/** Largest payload a frame may declare (fits one UDP datagram). */
+/**
+ * Largest payload the builder writes: a frame that fits one IPv4 UDP
+ * datagram. The decoder accepts any payload_len whose bytes are present
+ * (IPv6 datagrams can be larger), so a decoded frame is not always
+ * re-encodable.
+ */
 #define PF_MAX_PAYLOAD (65507 - PF_HDR_LEN)
 
 /** Message types (header byte 3). */
@@ -269,8 +274,10 @@ void pf_build_u64(struct pf_builder *b, uint16_t id, uint64_t v);
 int pf_build_finish(struct pf_builder *b);
 
 /**
- * Encode an error frame answering req into buf.
- * @return frame length, or -ENOSPC.
+ * Encode an error frame answering req into buf. Out-of-range group and
+ * element of a rejected request are not echoed (sent as 0).
+ * @return frame length, -ENOSPC (buf too small, or the message would take
+ *   the payload over PF_MAX_PAYLOAD), -EINVAL (message over 65535 bytes).
  */
 int pf_encode_error(uint8_t *buf, size_t cap, const struct pf_msg *req,
 		    uint16_t code, const char *message);
