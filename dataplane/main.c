@@ -403,8 +403,11 @@ main(int argc, char **argv)
 	while (!dp->quit) {
 		pf_ctl_poll(dp, 20);
 		pf_tables_reclaim(dp, false);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
 		__atomic_store_n(&dp->shdr->updated_ns,
-				 (uint64_t)time(NULL) * 1000000000ull, __ATOMIC_RELAXED);
+				 (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+				 __ATOMIC_RELAXED);
 	}
 
 	printf("stopping: RX off, draining rings\n");

@@ -2,6 +2,7 @@
 /* stats.c: the shared-memory stats segment (written in place by the lcores)
  * and the DPDK telemetry commands that read it. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +68,16 @@ pf_stats_publish_dir(struct pf_dp *dp, const struct pf_tables *t)
 {
 	struct pf_stats_hdr *h = dp->shdr;
 
-	/* Sequence counter: odd while the directory changes. */
-	__atomic_fetch_add(&h->dir_seq, 1, __ATOMIC_ACQ_REL);
+	bool live[PF_STATS_CAP_SLOTS] = { false };
+
+	pf_stats_dir_begin(h);
+	for (int i = 0; i < t->cfg->n_caps; i++)
+		live[t->caps[i].slot] = true;
+	/* Slots of removed capabilities leave the directory; their counters
+	 * stay in the lcores' arrays until the id comes back. */
+	for (unsigned int s = 0; s < PF_STATS_CAP_SLOTS; s++)
+		if (!live[s])
+			memset(&h->caps[s], 0, sizeof(h->caps[s]));
 	for (int i = 0; i < t->cfg->n_caps; i++) {
 		const struct pf_cap_rt *c = &t->caps[i];
 		struct pf_stats_cap_info *ci = &h->caps[c->slot];
@@ -79,7 +88,7 @@ pf_stats_publish_dir(struct pf_dp *dp, const struct pf_tables *t)
 	}
 	h->n_caps = t->cfg->n_caps;
 	h->registry_gen = t->gen;
-	__atomic_fetch_add(&h->dir_seq, 1, __ATOMIC_RELEASE);
+	pf_stats_dir_end(h);
 	publish_rxq(dp);
 }
 
