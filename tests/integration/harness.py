@@ -286,12 +286,31 @@ class Dataplane:
     # -- the run --
 
     def run(self, packets, expect_rx=None, during=None, wait_timeout=40,
-            pcap_path=None):
+            pcap_path=None, stop_at_rx=None):
         """Feed packets (or an existing pcap_path) through the dataplane.
 
         expect_rx: how many packets to wait for (default: all of them).
         during(dp): called once the dataplane runs, before waiting.
+        stop_at_rx: SIGINT as soon as rx reaches this, whatever is still
+        in flight (the shutdown path); the invariant must hold all the same.
         """
+        if stop_at_rx is not None:
+            def during(d, _n=stop_at_rx, _during=during):
+                if _during:
+                    _during(d)
+                end = time.time() + wait_timeout
+                while time.time() < end:
+                    try:
+                        if read_segment(d.stats_path)["totals"]["rx"] >= _n:
+                            return
+                    except (OSError, ValueError, struct.error):
+                        pass
+                    if not d.alive():
+                        d._fail("exited with %s before rx reached %d"
+                                % (d.proc.returncode, _n))
+                    time.sleep(0.002)
+                d._fail("rx did not reach %d within %d s" % (_n, wait_timeout))
+            expect_rx = -1
         self._setup()
         n_in = expect_rx
         if pcap_path is None:
@@ -306,7 +325,9 @@ class Dataplane:
             self._wait_running()
             if during:
                 during(self)
-            if n_in is not None:
+            if n_in == -1:     # stop_at_rx: no waiting, no count to match
+                n_in = None
+            elif n_in is not None:
                 self._wait_rx(n_in, wait_timeout)
             res = self._finish(n_in)
             ok = True

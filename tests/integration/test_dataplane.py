@@ -1229,6 +1229,44 @@ def sc_overload(build, ck):
                    % (slow_ok, bc_ok, bc_over))
 
 
+def sc_shutdown(build, ck):
+    """SIGINT with work in flight: --help promises 'stop RX, drain the
+    rings, flush TX'; the process must exit 0 and the books must balance."""
+    lines = []
+    # 1. a worker without a TX queue still executing when RX stops
+    t = Traffic()
+    keys = [t.request(3, [(F_DATA, b"0123456789abcdef")], session=1 + i) for i in range(8)]
+    try:
+        res = Dataplane(build, "dp-shutdown-slow", "tests/integration/configs/shutdown.conf",
+                        LCORES3).run(t.packets, stop_at_rx=len(t.packets))
+        ck.eq(res.final["tx"], res.final["rx"], "slow worker: every received request "
+              "answered after SIGINT (drops %r)" % res.final["reasons"])
+        check_all_answered_once(ck, res, keys, "slow worker")
+        lines.append("slow worker: " + res.summary())
+    except RunError as e:
+        ck.fail("SIGINT while lcore 2 executes 8 requests of ~50 ms whose answers go out "
+                "through lcore 1's TX queue: %s" % e)
+        tail = [ln for ln in e.log.splitlines() if ln.strip()][-3:]
+        ck.fail("slow worker: the dataplane's last lines: %r" % tail)
+        lines.append("slow worker: FAILED")
+    # 2. overload: rings full, replicas in flight, when RX stops
+    t = Traffic()
+    for i in range(1500):
+        t.request(3, [(F_DATA, b"0123456789abcdef")], session=1)
+        t.request(6, [(F_DATA, b"b%d" % i)], session=2)
+    try:
+        res = Dataplane(build, "dp-shutdown-overload", "tests/integration/configs/overload.conf",
+                        LCORES4).run(t.packets, stop_at_rx=1000)
+        tot = res.totals
+        ck.eq(tot["fanout_copies"], 2 * tot["fanout_joins"],
+              "overload: fanout_copies vs joins (every fan-out joined, also at shutdown)")
+        lines.append("overload: " + res.summary())
+    except RunError as e:
+        ck.fail("SIGINT during overload: %s" % e)
+        lines.append("overload: FAILED")
+    return "dp-shutdown: " + "; ".join(lines)
+
+
 def _run_cli(build, args, timeout=60):
     exe = harness.find_tool(build, "pf-dataplane")
     r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout,
@@ -1361,6 +1399,7 @@ capabilities: []
 
 
 SCENARIOS = {
+    "shutdown": sc_shutdown,
     "molecules": sc_molecules,
     "overload": sc_overload,
     "control": sc_control,
