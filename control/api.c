@@ -34,6 +34,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/policy", PF_API_VIEWER, pf_api_policy_get },
 	{ HTTP_GET, "/policy/groups/*", PF_API_VIEWER, pf_api_policy_group_get },
 	{ HTTP_PUT, "/policy/groups/*", PF_API_OPERATOR, pf_api_policy_group_put },
+	{ HTTP_PATCH, "/policy/groups/*", PF_API_OPERATOR, pf_api_policy_group_patch },
 	{ HTTP_GET, "/policy/capabilities/*", PF_API_VIEWER, pf_api_policy_cap_get },
 	{ HTTP_PUT, "/policy/capabilities/*", PF_API_OPERATOR, pf_api_policy_cap_put },
 	{ HTTP_DELETE, "/policy/capabilities/*", PF_API_OPERATOR, pf_api_policy_cap_delete },

@@ -12,7 +12,7 @@
 /* Edits of the registry JSON, decided when the job runs. */
 enum edit {
 	E_CAP_CREATE, E_CAP_PUT, E_CAP_PATCH, E_CAP_DELETE,
-	E_GROUP_PUT, E_ROUTING_PUT, E_ROUTING_DELETE, E_ACCESS_PUT, E_MOLECULES_PUT,
+	E_GROUP_PUT, E_GROUP_PATCH, E_ROUTING_PUT, E_ROUTING_DELETE, E_ACCESS_PUT, E_MOLECULES_PUT,
 };
 
 struct edit_job {
@@ -116,6 +116,10 @@ edit_prepare(struct pfc *d, struct pf_job *j)
 		json_object_set(json_object_get(cand, "groups"), e->arg, j->input);
 		snprintf(prefix, sizeof(prefix), "groups.%s", e->arg);
 		break;
+	case E_GROUP_PATCH:
+		merge_patch(json_object_get(json_object_get(cand, "groups"), e->arg), j->input);
+		snprintf(prefix, sizeof(prefix), "groups.%s", e->arg);
+		break;
 	case E_ROUTING_PUT:
 		json_object_set(json_array_get(caps, (size_t)idx), "routing", j->input);
 		break;
@@ -160,6 +164,7 @@ edit_prepare(struct pfc *d, struct pf_job *j)
 		snprintf(j->what, sizeof(j->what), "capability %u (%s) deleted", c->id, c->name);
 		break;
 	case E_GROUP_PUT:
+	case E_GROUP_PATCH:
 		j->result = json_pack("{s:s, s:O}", "group", e->arg, "policy",
 				      json_object_get(json_object_get(j->reg, "groups"), e->arg));
 		snprintf(j->what, sizeof(j->what), "group %s policy set", e->arg);
@@ -350,6 +355,17 @@ pf_api_policy_group_put(struct pfc *d, struct pf_req *r, const char *arg)
 	if (!g || !(in = pf_api_body_object(r)))
 		return;
 	submit_edit(d, r, E_GROUP_PUT, g->symbol, in);
+}
+
+void
+pf_api_policy_group_patch(struct pfc *d, struct pf_req *r, const char *arg)
+{
+	const struct pf_group_info *g = group_of(r, arg);
+	json_t *in;
+
+	if (!g || !(in = pf_api_body_object(r)))
+		return;
+	submit_edit(d, r, E_GROUP_PATCH, g->symbol, in);
 }
 
 void

@@ -150,6 +150,10 @@ on_headers_complete(http_parser *p)
 {
 	struct pf_conn *c = p->data;
 
+	if (p->http_major != 1) { /* HTTP/1.0 and 1.1 only */
+		c->err_status = 400;
+		return -1;
+	}
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > PF_HTTP_MAX_BODY) {
 		c->err_status = 413;
 		return -1;
@@ -676,8 +680,17 @@ listen_tcp(const char *addr, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 1024) < 0) {
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* A predecessor killed with SIGKILL keeps its listener until the
+	 * kernel has torn its io_uring down (asynchronously): wait for that. */
+	for (int tries = 0; fd >= 0 && tries < 100; tries++) {
+		rc = bind(fd, res->ai_addr, res->ai_addrlen);
+		if (rc == 0 || errno != EADDRINUSE)
+			break;
+		usleep(50000);
+	}
+	if (fd < 0 || rc < 0 || listen(fd, 1024) < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "--listen %s: %s", addr, strerror(errno));
 		if (fd >= 0)

@@ -195,6 +195,7 @@ void pf_api_cap_delete(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_policy_get(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_policy_group_get(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_policy_group_put(struct pfc *d, struct pf_req *r, const char *arg);
+void pf_api_policy_group_patch(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_policy_cap_get(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_policy_cap_put(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_policy_cap_delete(struct pfc *d, struct pf_req *r, const char *arg);

@@ -9,8 +9,9 @@ PKGS=(
 	build-essential meson ninja-build pkg-config python3 clang libclang-rt-14-dev
 	# dataplane
 	dpdk dpdk-dev libdpdk-dev libhyperscan-dev libpcap-dev
-	# control plane
+	# control plane; its tests and benchmark (scrape, screenshot, wrk vs nginx)
 	liburing-dev libjansson-dev libhttp-parser-dev libyaml-dev
+	prometheus chromium fonts-dejavu-core wrk nginx-light
 	# tests and tools
 	libcunit1-dev tshark tcpdump iproute2 curl xxd procps
 )

@@ -167,11 +167,17 @@ class Env:
             if self.pfc.poll() is not None:
                 raise RuntimeError("pf-control exited (%s):\n%s" % (self.pfc.returncode,
                                                                      self.log(self.pfc_log)))
+            # the pid tells this pf-control from a killed one whose
+            # listener the kernel has not closed yet
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
+                self.conn = None
+                st, h = self.api("GET", "/health", role="viewer", timeout=2)
+                if st == 200 and h["control"]["pid"] == self.pfc.pid:
+                    return
+            except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+                pass
+            self.conn = None
+            time.sleep(0.05)
         raise RuntimeError("pf-control not listening after %d s" % timeout)
 
     def wait_synced(self, timeout=20):
