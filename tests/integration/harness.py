@@ -444,10 +444,18 @@ class Dataplane:
     def _wait_rx(self, n, timeout):
         """pf-stats --wait-rx N, or the same done here on the segment."""
         if self.pf_stats:
-            r = subprocess.run([self.pf_stats, "-s", self.stats_path, "--wait-rx", str(n),
-                                "--timeout", str(int(timeout)), "--json"],
-                               capture_output=True, text=True, timeout=timeout + 15)
-            if r.returncode != 0:
+            # pf-stats waits; the dataplane dying meanwhile ends the wait too
+            w = subprocess.Popen([self.pf_stats, "-s", self.stats_path, "--wait-rx", str(n),
+                                  "--timeout", str(int(timeout)), "--json"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            end = time.time() + timeout + 15
+            while w.poll() is None and self.alive() and time.time() < end:
+                time.sleep(0.01)
+            if w.poll() is None:
+                w.kill()
+            out, err = w.communicate()
+            r = subprocess.CompletedProcess(w.args, w.returncode, out, err)
+            if r.returncode != 0 or not self.alive():
                 if not self.alive():
                     self._fail("exited with %s while packets were in flight"
                                % self.proc.returncode)
@@ -457,9 +465,8 @@ class Dataplane:
                         st["totals"]["rx"], st["totals"]["tx"], st["totals"]["drops_total"])
                 except (OSError, ValueError) as e:
                     seen = "segment unreadable: %s" % e
-                self._fail("pf-stats --wait-rx %d failed (exit %d): %s %s; %s"
-                           % (n, r.returncode, r.stdout.strip()[-400:],
-                              r.stderr.strip()[-400:], seen))
+                self._fail("pf-stats --wait-rx %d failed (exit %d): %s; %s"
+                           % (n, r.returncode, r.stderr.strip()[-400:], seen))
             try:
                 return json.loads(r.stdout)
             except ValueError:
@@ -591,14 +598,7 @@ class Dataplane:
             except subprocess.TimeoutExpired:
                 pass
         shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
-        if ok and not self.keep:
+        if not self.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
         elif not ok:
-            # keep the evidence, but not the big captures
-            for p in (self.in_pcap, self.out_pcap):
-                try:
-                    if p.startswith(self.tmp) and os.path.getsize(p) > (8 << 20):
-                        os.unlink(p)
-                except OSError:
-                    pass
             sys.stderr.write("%s: run files kept in %s\n" % (self.name, self.tmp))

@@ -1382,6 +1382,41 @@ def sc_fuzz(build, ck):
                    % (sum(want_mal.values()), n_err_frames))
 
 
+def sc_burst(build, ck):
+    """dataplane.burst over its documented range (1..256): RX bursts and
+    ring drains of that size, answers unchanged."""
+    with open(os.path.join(harness.CONFIGS, "burst256.conf")) as f:
+        template = f.read()
+    tmp = harness.tempfile.mkdtemp(prefix="pf-it-burst-")
+    lines = []
+    try:
+        for burst in (1, 64, 65, 256):
+            conf = os.path.join(tmp, "burst%d.conf" % burst)
+            with open(conf, "w") as f:
+                f.write(template.replace("burst: 256", "burst: %d" % burst))
+            t = Traffic()
+            keys = [t.request(1 + i % 2, [(F_DATA, b"b%d" % i)], session=1 + i % 8)
+                    for i in range(2000)]
+            try:
+                res = Dataplane(build, "dp-burst-%d" % burst, conf, LCORES3).run(
+                    t.packets, wait_timeout=30)
+            except RunError as e:
+                ck.fail("burst %d: %s" % (burst, e))
+                lines.append("burst %d: FAILED" % burst)
+                continue
+            check_all_answered_once(ck, res, keys, "burst %d" % burst)
+            bad = 0
+            for i, k in enumerate(keys):
+                a = res.answers.get(k)
+                want = b"b%d" % i if i % 2 == 0 else b"B%d" % i
+                bad += bool(a) and tlv_get(a[0]["pf"], F_DATA) != want
+            ck.eq(bad, 0, "burst %d: answers with the wrong data" % burst)
+            lines.append("burst %d: %s" % (burst, res.summary()))
+    finally:
+        harness.shutil.rmtree(tmp, ignore_errors=True)
+    return "dp-burst: " + "; ".join(lines)
+
+
 def _run_cli(build, args, timeout=60):
     exe = harness.find_tool(build, "pf-dataplane")
     r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout,
@@ -1514,6 +1549,7 @@ capabilities: []
 
 
 SCENARIOS = {
+    "burst": sc_burst,
     "fuzz": sc_fuzz,
     "shutdown": sc_shutdown,
     "molecules": sc_molecules,
