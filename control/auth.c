@@ -92,7 +92,7 @@ pf_auth_load(struct pf_auth *a, const char *path, char *err, size_t errlen)
 		a->tokens = t;
 		t = &a->tokens[a->n++];
 		memset(t, 0, sizeof(*t));
-		snprintf(t->secret, sizeof(t->secret), "%s", tok);
+		memcpy(t->secret, tok, strlen(tok) + 1); /* length checked above */
 		snprintf(t->name, sizeof(t->name), "%s", n == 3 ? name : role);
 		t->role = r;
 	}

@@ -559,7 +559,7 @@ struct pfc {
 	struct pf_timer tick;
 	struct pf_op sig_op;
 	int sig_fd;
-	uint8_t sig_buf[128];
+	uint8_t sig_buf[128] __attribute__((aligned(8))); /* a signalfd_siginfo */
 
 	struct pf_config *base;  /**< the config file: hardware sections */
 	struct pf_config *cfg;   /**< committed: base + registry */

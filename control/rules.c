@@ -187,8 +187,10 @@ pf_rules_worker_fini(struct pfc *d)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->th, NULL);
 	close(w->efd);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
 	d->rules_worker = NULL;
-	/* tasks left are dropped with the process */
+	free(w); /* tasks left are dropped with the process */
 }
 
 int
