@@ -286,14 +286,17 @@ class Dataplane:
     # -- the run --
 
     def run(self, packets, expect_rx=None, during=None, wait_timeout=40,
-            pcap_path=None, stop_at_rx=None):
+            pcap_path=None, stop_at_rx=None, extra_ports=None):
         """Feed packets (or an existing pcap_path) through the dataplane.
 
         expect_rx: how many packets to wait for (default: all of them).
         during(dp): called once the dataplane runs, before waiting.
         stop_at_rx: SIGINT as soon as rx reaches this, whatever is still
         in flight (the shutdown path); the invariant must hold all the same.
+        extra_ports: {port name: packets} for more net_pcap ports of the
+        config (net_pcap1, ...); their output is in Result.port_out[name].
         """
+        self.extra = dict(extra_ports or {})
         if stop_at_rx is not None:
             def during(d, _n=stop_at_rx, _during=during):
                 if _during:
@@ -315,8 +318,10 @@ class Dataplane:
         n_in = expect_rx
         if pcap_path is None:
             pfpkt.write_pcap(self.in_pcap, packets)
+            for name, pk in self.extra.items():
+                pfpkt.write_pcap(os.path.join(self.tmp, "in-%s.pcap" % name), pk)
             if n_in is None:
-                n_in = len(packets)
+                n_in = len(packets) + sum(len(pk) for pk in self.extra.values())
         else:
             self.in_pcap = pcap_path
         ok = False
@@ -348,6 +353,7 @@ class Dataplane:
         the FIFO (it sleeps in read()).
         """
         self._setup()
+        self.extra = {}
         self.in_pcap = os.path.join(self.tmp, "in.fifo")
         os.mkfifo(self.in_pcap)
         ok = False
@@ -421,6 +427,11 @@ class Dataplane:
                "--port", "%s=net_pcap0,rx_pcap=%s,tx_pcap=%s" % (self.port, self.in_pcap,
                                                                  self.out_pcap),
                "--stats", self.stats_path, "--control", self.ctl_path] + self.extra_args
+        for i, name in enumerate(self.extra, 1):
+            cmd[cmd.index("--stats"):cmd.index("--stats")] = [
+                "--port", "%s=net_pcap%d,rx_pcap=%s,tx_pcap=%s"
+                % (name, i, os.path.join(self.tmp, "in-%s.pcap" % name),
+                   os.path.join(self.tmp, "out-%s.pcap" % name))]
         self.cmd = cmd
         logf = open(self.log_path, "w")
         logf.write("$ %s\n" % " ".join(cmd))
@@ -533,14 +544,21 @@ class Dataplane:
             self._fail("rx %d, but the pcap holds %d packets" % (f["rx"], n_in))
         # ... and as the stats segment holds it after exit.
         stats = self._final_stats(f)
+        port_out = {}
         try:
             out = pfpkt.read_pcap(self.out_pcap)
+            for name in self.extra:
+                port_out[name] = pfpkt.read_pcap(os.path.join(self.tmp, "out-%s.pcap" % name))
         except (OSError, ValueError) as e:
-            self._fail("cannot read the output pcap: %s" % e)
-        if len(out) != f["tx"]:
-            self._fail("output pcap holds %d packets, the dataplane says tx %d"
-                       % (len(out), f["tx"]))
-        return Result(self.name, log, final, stats, out, rc)
+            self._fail("cannot read an output pcap: %s" % e)
+        n_out = len(out) + sum(len(x) for x in port_out.values())
+        if n_out != f["tx"]:
+            self._fail("output pcaps hold %d packets, the dataplane says tx %d"
+                       % (n_out, f["tx"]))
+        res = Result(self.name, log, final, stats, out, rc)
+        res.port_out = {name: [pfpkt.decode_packet(p) for p in pk]
+                        for name, pk in port_out.items()}
+        return res
 
     def _final_stats(self, f):
         seg = read_segment(self.stats_path)

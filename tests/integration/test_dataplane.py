@@ -1122,7 +1122,8 @@ def sc_control(build, ck):
         ck.eq(ex, 4, "caps[transform].exec over three registries")
     ck.eq(res.totals["drops_total"], 0, "drops")
     return summary("dp-control", len(t.packets), res, ", 5 phases, 2 registry swaps, "
-                   "1 refused, rules cleared and reloaded")
+                   "1 refused, rules %s and reloaded"
+                   % ("cleared" if rules_cleared else "NOT cleared"))
 
 
 def sc_molecules(build, ck):
@@ -1417,6 +1418,39 @@ def sc_burst(build, ck):
     return "dp-burst: " + "; ".join(lines)
 
 
+def sc_ports(build, ck):
+    """Two ports: an answer leaves by the port its request came in on;
+    passed traffic by the peer port."""
+    t0, t1 = Traffic(), Traffic()
+    k0 = [t0.request(1 + i % 2, [(F_DATA, b"p0-%d" % i)], session=10 + i % 4) for i in range(200)]
+    k1 = [t1.request(1 + i % 2, [(F_DATA, b"p1-%d" % i)], session=20 + i % 4) for i in range(200)]
+    arp0 = t0.add(pfpkt.arp_packet())
+    udp1 = t1.add(pfpkt.udp_packet(b"not packetflow", dport=9999))
+    res = Dataplane(build, "dp-ports", "tests/integration/configs/twoports.conf",
+                    LCORES3).run(t0.packets, extra_ports={"p1": t1.packets})
+    out0 = res.out
+    out1 = res.port_out["p1"]
+
+    def keys(out):
+        return set((d["pf"]["session_id"], d["pf"]["seq"]) for d in out if d.get("pf"))
+
+    got0, got1 = keys(out0), keys(out1)
+    ck.eq((len(set(k0) - got0), len(got0 & set(k1))), (0, 0),
+          "p0's requests: (missing from p0's output, p1's answers on p0)")
+    ck.eq((len(set(k1) - got1), len(got1 & set(k0))), (0, 0),
+          "p1's requests: (missing from p1's output, p0's answers on p1)")
+    raw0 = [d["raw"] for d in out0]
+    raw1 = [d["raw"] for d in out1]
+    ck.ok(udp1 in raw0 and udp1 not in raw1, "UDP to port 9999 received on p1: passed out of "
+          "p0 (the peer)? on p0 %s, on p1 %s" % (udp1 in raw0, udp1 in raw1))
+    ck.ok(arp0 in raw1 and arp0 not in raw0, "ARP received on p0: passed out of p1 (the "
+          "peer)? on p1 %s, on p0 %s" % (arp0 in raw1, arp0 in raw0))
+    ck.eq(res.totals["drops_total"], 0, "drops (%r)" % {k: v for k, v in
+                                                       res.totals["drops"].items() if v})
+    return summary("dp-ports", len(t0.packets) + len(t1.packets), res,
+                   ", p0 out %d, p1 out %d" % (len(out0), len(out1)))
+
+
 def _run_cli(build, args, timeout=60):
     exe = harness.find_tool(build, "pf-dataplane")
     r = subprocess.run([exe] + args, capture_output=True, text=True, timeout=timeout,
@@ -1549,6 +1583,7 @@ capabilities: []
 
 
 SCENARIOS = {
+    "ports": sc_ports,
     "burst": sc_burst,
     "fuzz": sc_fuzz,
     "shutdown": sc_shutdown,
