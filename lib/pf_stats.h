@@ -315,7 +315,7 @@ void pf_stats_sum(const struct pf_stats_view *v, struct pf_stats_lcore *out);
  * updates it). All PF_STATS_CAP_SLOTS slots are copied; unused ones have
  * id 0.
  * @return 1 + the highest slot in use (0: none); 0 with out[] zeroed also
- *   when the writer stayed in the middle of an update for the whole wait
+ *   when the writer stayed in the middle of an update for half a second
  *   (it died there).
  */
 unsigned int pf_stats_dir(const struct pf_stats_view *v,
