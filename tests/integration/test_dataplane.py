@@ -420,6 +420,10 @@ def sc_classify(build, ck):
     nothing = t.request(0, [K], session=100)            # no intent, no data
     missing = t.request(0, [(F_INTENT, "echo")], session=100)  # echo needs data
     forbidden = t.request(0, [(F_INTENT, "broadcast"), D], session=5)
+    # deny rules guard the intent whether or not the header names the
+    # capability (docs/wire-protocol.md: "denied: a deny rule matched the
+    # request's intent or payload")
+    deny_named = t.request(1, [(F_INTENT, "drop table users"), D], session=100)
 
     res = Dataplane(build, "dp-classify", DEFAULT_CONF, LCORES3).run(t.packets)
 
@@ -448,6 +452,8 @@ def sc_classify(build, ck):
         ck.eq(tlv_get(pf, F_ERROR_MSG), b"missing field data", "missing_field message")
     check_answer(ck, t, res, forbidden, "classified broadcast from a viewer",
                  error="forbidden")
+    check_answer(ck, t, res, deny_named, "capability 1 named in the header, intent "
+                 "'drop table users' (deny rule 900)", error="denied")
     tot = res.totals
     ck.eq(res.drop("deny_drop"), 1, "drops deny_drop")
     ck.eq(tot["drops_total"], 1, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
@@ -455,7 +461,7 @@ def sc_classify(build, ck):
     ck.eq(tot["classified"], n_classified, "classified")
     ck.ok(tot["rule_hits"] >= n_classified + len(deny) + 1,
           "rule_hits %d < classified + deny + drop" % tot["rule_hits"])
-    ck.eq(res.errors("denied"), len(deny), "errors denied")
+    ck.eq(res.errors("denied"), len(deny) + 1, "errors denied")
     ck.eq(res.errors("unclassified"), 3, "errors unclassified")
     return summary("dp-classify", len(t.packets), res)
 
