@@ -124,7 +124,7 @@ pf_api_dispatch(struct pfc *d, struct pf_req *r)
 				      json_pack("{s:s, s:s}", "role", pf_api_role_name(r->role),
 						"required_role", pf_api_role_name(found->role)),
 				      "%s %s needs the %s role; this token has %s",
-				      http_method_str(r->method), found->pattern,
+				      http_method_str(r->method), r->path,
 				      pf_api_role_name(found->role), pf_api_role_name(r->role));
 			return;
 		}

@@ -114,7 +114,9 @@ class Env:
 
     # ---- processes ----
 
-    def start_dataplane(self, packets=(), wait=True):
+    def start_dataplane(self, packets=(), wait=True, replay=False):
+        """replay: loop the packets forever as fast as the port takes them
+        (net_pcap infinite_rx), answers to /dev/null: steady traffic."""
         if not self.dp_exe:
             skip("pf-dataplane is not built")
         self.dp_runs += 1
@@ -124,7 +126,9 @@ class Env:
         prefix = "pfctl-%s-%d-%d" % (self.name, os.getpid(), self.dp_runs)
         cmd = [self.dp_exe, "--lcores", "0@0,1@0,2@1", "--file-prefix", prefix, "--",
                "-c", self.config, "--port",
-               "p0=net_pcap0,rx_pcap=%s,tx_pcap=%s" % (inp, os.path.join(self.dir, "out%d.pcap" % self.dp_runs)),
+               "p0=net_pcap0,rx_pcap=%s,%stx_pcap=%s" % (
+                   inp, "infinite_rx=1," if replay else "",
+                   "/dev/null" if replay else os.path.join(self.dir, "out%d.pcap" % self.dp_runs)),
                "--stats", self.stats, "--control", self.ctl]
         with open(self.dp_log, "w") as log:
             self.dp = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
