@@ -123,10 +123,10 @@ pf_ctl_hdr_check(const struct pf_ctl_hdr *h)
 	if (h->len > PF_CTL_MAX_BODY)
 		return -EMSGSIZE;
 	want = body_len(h->type);
+	/* RULES_SET varies: pf_rules_pack() output, or empty to clear the
+	 * rules; pf_rules_unpack() checks the body itself */
 	if (want >= 0 && h->len != (uint32_t)want)
 		return h->len > (uint32_t)want ? -EMSGSIZE : -EPROTO;
-	if (h->type == PF_CTL_RULES_SET && h->len == 0)
-		return -EPROTO;
 	return 0;
 }
 

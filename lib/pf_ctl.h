@@ -24,7 +24,8 @@ extern "C" {
  *   REGISTRY_SET   struct pf_ctl_registry: capabilities, molecules, group
  *                  policies, roles and sessions replace the running ones
  *                  atomically (RCU); ports, memory and EAL are not changed
- *   RULES_SET      pf_rules_pack() output: database swapped atomically
+ *   RULES_SET      pf_rules_pack() output: database swapped atomically;
+ *                  empty: every rule removed
  *   ACK            struct pf_ctl_ack
  */
 #define PF_CTL_TYPE_LIST(X)               \
@@ -70,7 +71,7 @@ const char *pf_ctl_type_name(unsigned int type);
 
 /**
  * Validate a received header: magic, version, layout, known type, length.
- * PING, REGISTRY_SET and ACK bodies have one exact size; RULES_SET is 1 to
+ * PING, REGISTRY_SET and ACK bodies have one exact size; RULES_SET is 0 to
  * PF_CTL_MAX_BODY bytes.
  * @return 0, -EPROTO (not ours / other version / other layout / unknown
  *   type / body shorter than its type needs), -EMSGSIZE (longer).

@@ -718,7 +718,7 @@ pf_rules_compile(const struct pf_ruleset *rs, hs_database_t **db, char *err,
 		   (uint32_t)cerr->expression < rs->n) {
 		const struct pf_rule *r = &rs->rules[cerr->expression];
 
-		snprintf(err, errlen, "%s:%d: rules[%d] (id %u): pattern: %s", rs->path,
+		snprintf(err, errlen, "%s:%d: rules[%d] (id %u): %s", rs->path,
 			 r->line, cerr->expression, r->id, cerr->message);
 		rc = -EINVAL;
 	} else if (hrc == HS_NOMEM) {

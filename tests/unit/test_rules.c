@@ -813,7 +813,8 @@ test_compile_errors(void)
 				       cfg, &t), 0);
 	CU_ASSERT_EQUAL(pf_rules_compile(&t, &d, err, sizeof(err)), -EINVAL);
 	CU_ASSERT_PTR_NULL(d);
-	CU_ASSERT_EQUAL(strncmp(err, "t.rules:3: rules[1] (id 77): pattern: ", 38), 0);
+	CU_ASSERT_EQUAL(strncmp(err, "t.rules:3: rules[1] (id 77): ", 29), 0);
+	CU_ASSERT_TRUE(strlen(err) > 29); /* and Hyperscan's message */
 	pf_rules_free(&t);
 }
 
