@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -61,12 +62,19 @@ lcores_offset(void)
 
 /* ---- writer ------------------------------------------------------------- */
 
+/*
+ * The segment is built under a temporary name and renamed over path once its
+ * header is complete. A reader that still maps an older segment at path (a
+ * previous run's) keeps that inode and reads stale counters; truncating the
+ * file it maps would make its next read SIGBUS instead.
+ */
 int
 pf_stats_create(const char *path, unsigned int n_lcores,
 		struct pf_stats_hdr **hdr, struct pf_stats_lcore **lcores)
 {
 	struct pf_stats_hdr *h;
 	struct timespec ts;
+	char tmp[PF_PATH_LEN + 32];
 	size_t size;
 	void *p = MAP_FAILED;
 	int fd, rc;
@@ -75,12 +83,14 @@ pf_stats_create(const char *path, unsigned int n_lcores,
 	*lcores = NULL;
 	if (n_lcores == 0 || n_lcores > PF_STATS_MAX_LCORES)
 		return -EINVAL;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
 	size = pf_stats_size(n_lcores);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	/* ftruncate from 0 gives zero pages: every counter starts at 0 and
-	 * magic stays 0 until the header below is complete */
+	/* ftruncate from 0 gives zero pages: every counter starts at 0 */
 	if (ftruncate(fd, (off_t)size) < 0) {
 		rc = -errno;
 		goto fail;
@@ -90,7 +100,6 @@ pf_stats_create(const char *path, unsigned int n_lcores,
 		rc = -errno;
 		goto fail;
 	}
-	close(fd); /* the mapping keeps the file */
 	h = p;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->version = PF_STATS_VERSION;
@@ -106,12 +115,19 @@ pf_stats_create(const char *path, unsigned int n_lcores,
 	h->updated_ns = h->start_ns;
 	/* A reader that sees the magic (acquire) sees every field above. */
 	__atomic_store_n(&h->magic, PF_STATS_MAGIC, __ATOMIC_RELEASE);
+	if (rename(tmp, path) < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	close(fd); /* the mapping keeps the file */
 	*hdr = h;
 	*lcores = (struct pf_stats_lcore *)((uint8_t *)p + h->lcores_off);
 	return 0;
 fail:
+	if (p != MAP_FAILED)
+		munmap(p, size);
 	close(fd);
-	unlink(path);
+	unlink(tmp);
 	return rc;
 }
 

@@ -259,16 +259,18 @@ pf_stats_audit(const struct pf_stats_hdr *h, unsigned int i)
 }
 
 /**
- * Writer side: create (or truncate) the segment at path for n_lcores lcores,
- * map it read-write and fill the header; magic is stored last (release), so
- * a reader that sees it sees the rest. Left for the caller: tsc_hz,
+ * Writer side: create the segment at path for n_lcores lcores, map it
+ * read-write and fill the header; magic is stored last (release), so a
+ * reader that sees it sees the rest. The file is built as "PATH.tmp.PID"
+ * and renamed over path: a reader still mapping a previous segment there
+ * keeps reading that one (stale, never SIGBUS). Left for the caller: tsc_hz,
  * lcore_info[], the directory and the volatile fields (readers take
  * tsc_hz == 0 as "not known yet"). The file is zero-filled: every counter
  * starts at 0.
  * @param hdr     the mapped header
  * @param lcores  lcores[0..n_lcores-1], 64-byte aligned, in the same mapping
- * @return 0, -EINVAL (n_lcores not 1..PF_STATS_MAX_LCORES), -errno of
- *   open/ftruncate/mmap.
+ * @return 0, -EINVAL (n_lcores not 1..PF_STATS_MAX_LCORES),
+ *   -ENAMETOOLONG, -errno of open/ftruncate/mmap/rename.
  */
 int pf_stats_create(const char *path, unsigned int n_lcores,
 		    struct pf_stats_hdr **hdr, struct pf_stats_lcore **lcores);

@@ -306,6 +306,37 @@ test_create_bad(void)
 	CU_ASSERT_EQUAL(access(path, F_OK), -1);
 }
 
+/* A dataplane restarting while a reader maps the old segment: the reader
+ * keeps the old one (no SIGBUS), a new open gets the new one. */
+static void
+test_recreate_under_reader(void)
+{
+	struct pf_stats_hdr *h2;
+	struct pf_stats_lcore *l2;
+	struct pf_stats_lcore *sum = calloc(1, sizeof(*sum));
+	struct pf_stats_view old, cur;
+	char tmp[160];
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(sum);
+	CU_ASSERT_EQUAL_FATAL(pf_stats_create(path, 2, &hdr, &lc), 0);
+	lc[0].rx = 77;
+	CU_ASSERT_EQUAL_FATAL(pf_stats_open(path, &old), 0);
+	CU_ASSERT_EQUAL_FATAL(pf_stats_create(path, 1, &h2, &l2), 0);
+	l2[0].rx = 5;
+	pf_stats_sum(&old, sum); /* touches every page of the old mapping */
+	CU_ASSERT_EQUAL(sum->rx, 77);
+	CU_ASSERT_EQUAL_FATAL(pf_stats_open(path, &cur), 0);
+	CU_ASSERT_EQUAL(cur.hdr->n_lcores, 1);
+	pf_stats_sum(&cur, sum);
+	CU_ASSERT_EQUAL(sum->rx, 5);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	CU_ASSERT_EQUAL(access(tmp, F_OK), -1); /* no temporary left behind */
+	pf_stats_close(&old);
+	pf_stats_close(&cur);
+	pf_stats_destroy(h2, NULL);
+	free(sum);
+}
+
 static int
 write_file(const char *p, const void *data, size_t len)
 {
@@ -484,6 +515,7 @@ main(void)
 	s = CU_add_suite("stats: segment", setup, teardown);
 	CU_add_test(s, "create, open, sum, directory", test_create_open_sum);
 	CU_add_test(s, "create refuses bad sizes", test_create_bad);
+	CU_add_test(s, "re-create under a reader", test_recreate_under_reader);
 	CU_add_test(s, "open refuses what is not this layout", test_open_errors);
 	CU_add_test(s, "directory copies are consistent", test_dir_consistent);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
