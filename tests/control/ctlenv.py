@@ -114,9 +114,10 @@ class Env:
 
     # ---- processes ----
 
-    def start_dataplane(self, packets=(), wait=True, replay=False):
+    def start_dataplane(self, packets=(), wait=True, replay=False, memif=False):
         """replay: loop the packets forever as fast as the port takes them
-        (net_pcap infinite_rx), answers to /dev/null: steady traffic."""
+        (net_pcap infinite_rx), answers to /dev/null: steady traffic.
+        memif: a memif server port at self.memif for pf-gen instead."""
         if not self.dp_exe:
             skip("pf-dataplane is not built")
         self.dp_runs += 1
@@ -124,11 +125,14 @@ class Env:
         pfpkt.write_pcap(inp, list(packets))
         self.dp_log = os.path.join(self.dir, "dp%d.log" % self.dp_runs)
         prefix = "pfctl-%s-%d-%d" % (self.name, os.getpid(), self.dp_runs)
+        self.memif = os.path.join(self.dir, "memif.sock")
+        port = "p0=net_pcap0,rx_pcap=%s,%stx_pcap=%s" % (
+            inp, "infinite_rx=1," if replay else "",
+            "/dev/null" if replay else os.path.join(self.dir, "out%d.pcap" % self.dp_runs))
+        if memif:
+            port = "p0=net_memif0,role=server,socket=%s" % self.memif
         cmd = [self.dp_exe, "--lcores", "0@0,1@0,2@1", "--file-prefix", prefix, "--",
-               "-c", self.config, "--port",
-               "p0=net_pcap0,rx_pcap=%s,%stx_pcap=%s" % (
-                   inp, "infinite_rx=1," if replay else "",
-                   "/dev/null" if replay else os.path.join(self.dir, "out%d.pcap" % self.dp_runs)),
+               "-c", self.config, "--port", port,
                "--stats", self.stats, "--control", self.ctl]
         with open(self.dp_log, "w") as log:
             self.dp = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
