@@ -107,14 +107,21 @@ turn_around(struct rte_mbuf *m, const struct pf_meta *meta, uint16_t plen)
 	eth->dst_addr = mac;
 	ip->src_addr = ip->dst_addr;
 	ip->dst_addr = addr;
-	/* Swapping addresses leaves the checksum as it was; only a new total
-	 * length changes it, incrementally (RFC 1624: HC' = ~(~HC + ~m + m')). */
+	/* Swapping addresses leaves the checksum as it was; a new total length
+	 * and a fresh TTL change it incrementally (RFC 1624: HC' = ~(~HC + ~m
+	 * + m')). The request's checksum was verified on RX. */
 	uint16_t old_len = ip->total_length;
 	uint16_t new_len = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
-	if (old_len != new_len) {
+	uint16_t *ttl_word = (uint16_t *)&ip->time_to_live; /* TTL and protocol */
+	uint16_t old_ttl = *ttl_word;
+	ip->time_to_live = 64;
+	uint16_t new_ttl = *ttl_word;
+	if (old_len != new_len || old_ttl != new_ttl) {
 		uint32_t sum = (uint16_t)~ip->hdr_checksum;
 		sum += (uint16_t)~old_len;
 		sum += new_len;
+		sum += (uint16_t)~old_ttl;
+		sum += new_ttl;
 		sum = (sum & 0xffff) + (sum >> 16);
 		sum = (sum & 0xffff) + (sum >> 16);
 		ip->total_length = new_len;
@@ -231,7 +238,7 @@ respond(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta)
 		return;
 	}
 	pf[3] = PF_MSG_RESPONSE;
-	pf[9] &= PF_FLAG_TRACE;
+	pf[9] &= PF_FLAG_TRACE | PF_FLAG_REPLICA;
 	turn_around(m, meta, plen);
 	pf_tx(lc, m);
 }
@@ -396,8 +403,10 @@ fan_out(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 
 	meta->fanout = (uint8_t)n;
 	meta->consensus = consensus;
-	for (unsigned int i = 0; i < n; i++)
+	for (unsigned int i = 0; i < n; i++) {
 		meta->br[i].done = 0;
+		meta->br[i].park = NULL;
+	}
 	__atomic_store_n(&meta->join, (uint16_t)n, __ATOMIC_RELAXED);
 	rte_mbuf_refcnt_update(m, (int16_t)(n - 1));
 	lc->st->fanout_copies += n - 1;
@@ -559,78 +568,178 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 	}
 }
 
+/* Park a branch's output TLVs in an mbuf of their own, for the joiner. */
+static struct rte_mbuf *
+park(struct rte_mbuf *m, const uint8_t *tlvs, uint16_t len)
+{
+	struct rte_mbuf *p = rte_pktmbuf_alloc(m->pool);
+
+	if (!p)
+		return NULL;
+	uint8_t *d = (uint8_t *)rte_pktmbuf_append(p, len);
+	if (!d && len) {
+		rte_pktmbuf_free(p);
+		return NULL;
+	}
+	if (len)
+		memcpy(d, tlvs, len);
+	return p;
+}
+
+static void
+unpark_all(struct pf_meta *meta, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		rte_pktmbuf_free(meta->br[i].park); /* NULL is fine */
+		meta->br[i].park = NULL;
+	}
+}
+
+/*
+ * The last branch of a fan-out to finish owns the frame. Replication needs
+ * every replica to agree; a metallic stage goes on with a successful
+ * branch's output (the joiner's own if it succeeded, else the lowest
+ * successful index) and fails only if every branch failed.
+ * err: the joiner's own result; lc->out holds its output when err == 0.
+ */
+static void
+join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
+     struct pf_exec *x)
+{
+	struct pf_meta *meta = pf_meta(m);
+	const struct pf_cap_rt *cap, *sc;
+	unsigned int n = meta->fanout;
+	bool consensus = meta->consensus;
+
+	lc->st->fanout_joins++;
+	meta->fanout = 0;
+	if (unlikely(current(x->t, meta, &cap, &sc) < 0)) {
+		unpark_all(meta, n);
+		fail(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
+		     "capability removed while the request was in flight");
+		return;
+	}
+	trace_stage(lc, meta, sc);
+	if (consensus) {
+		for (unsigned int i = 0; i < n; i++) {
+			if (meta->br[i].err || meta->br[i].digest != meta->br[b].digest) {
+				fail(lc, m, meta->br[i].err ? meta->br[i].err : PF_ERR_EXECUTION_FAILED,
+				     meta->br[i].err ? "a replica failed" : "replicas disagree");
+				return;
+			}
+		}
+	} else if (err) {
+		/* Ours failed: take the first branch that did not. */
+		for (unsigned int i = 0; i < n; i++) {
+			struct rte_mbuf *p = meta->br[i].park;
+			if (meta->br[i].err || !p)
+				continue;
+			pf_build_payload(&x->out, lc->out, sizeof(lc->out));
+			x->out.len = PF_HDR_LEN + rte_pktmbuf_data_len(p);
+			memcpy(lc->out + PF_HDR_LEN, rte_pktmbuf_mtod(p, void *),
+			       rte_pktmbuf_data_len(p));
+			err = decode_current(m, meta, x->in) < 0 ? PF_ERR_EXECUTION_FAILED : 0;
+			break;
+		}
+	}
+	unpark_all(meta, n);
+	if (!err)
+		err = commit(lc, x);
+	if (err) {
+		fail(lc, m, err, x->errmsg);
+		return;
+	}
+	if (consensus) {
+		/* Replication: say how many replicas agreed, and that the answer
+		 * comes from a replicated execution. */
+		pf_build_payload(&x->out, lc->out, sizeof(lc->out));
+		pf_build_u64(&x->out, PF_FIELD_COUNT, n);
+		if (decode_current(m, meta, x->in) == 0 && (err = commit(lc, x)) != 0) {
+			fail(lc, m, err, x->errmsg);
+			return;
+		}
+		pf_hdr(m, meta)[9] |= PF_FLAG_REPLICA;
+	}
+	if (!cap->n_stages || ++meta->stage >= cap->n_stages) {
+		finish(lc, m, meta, cap, x);
+		return;
+	}
+	run_stages(lc, m, false);
+}
+
+static inline void
+exec_init(struct pf_exec *x, struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
+{
+	x->m = m;
+	x->meta = pf_meta(m);
+	x->t = pf_tables_get();
+	x->r = pf_rules_get();
+	x->in = &lc->msg;
+	x->in_fresh = false;
+	x->branch = (uint8_t)b;
+	x->width = x->meta->fanout;
+	x->errmsg = NULL;
+	pf_build_payload(&x->out, lc->out, sizeof(lc->out));
+}
+
+/* Record a branch's result; true when it was the last and must join. */
+static inline bool
+branch_done(struct pf_meta *meta, unsigned int b, uint16_t err, uint32_t digest,
+	    struct rte_mbuf *parked)
+{
+	meta->br[b].err = err;
+	meta->br[b].digest = digest;
+	meta->br[b].park = parked;
+	meta->br[b].done = 1;
+	/* Release our result; the last one acquires everybody's. */
+	return __atomic_sub_fetch(&meta->join, 1, __ATOMIC_ACQ_REL) == 0;
+}
+
 /*
  * One branch of a fan-out. Branches share the mbuf, so they only read it;
- * each leaves a digest of its output. The last one to finish owns the
- * frame: it checks the results and carries the molecule on.
+ * each leaves its result (and, for a metallic stage, its output parked in
+ * an mbuf of its own) for the joiner.
  */
 static void
 run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 {
 	struct pf_meta *meta = pf_meta(m);
-	const struct pf_tables *t = pf_tables_get();
 	const struct pf_cap_rt *cap, *sc;
+	struct rte_mbuf *parked = NULL;
 	struct pf_exec x;
 	uint16_t err;
 
-	x.m = m;
-	x.meta = meta;
-	x.t = t;
-	x.r = pf_rules_get();
-	x.in = &lc->msg;
-	x.in_fresh = false;
-	x.branch = (uint8_t)b;
-	x.width = meta->fanout;
-
-	if (unlikely(current(t, meta, &cap, &sc) < 0)) {
+	exec_init(&x, lc, m, b);
+	if (unlikely(current(x.t, meta, &cap, &sc) < 0))
 		err = PF_ERR_UNKNOWN_CAPABILITY;
-		x.out.len = PF_HDR_LEN;
-	} else {
+	else
 		err = run_element(lc, &x, sc);
+	uint16_t out_len = (uint16_t)(x.out.len - PF_HDR_LEN);
+	uint32_t digest = err ? 0 : rte_hash_crc(lc->out + PF_HDR_LEN, out_len, 0);
+	if (!err && !meta->consensus) {
+		parked = park(m, lc->out + PF_HDR_LEN, out_len);
+		if (!parked)
+			err = PF_ERR_OVERLOADED;
 	}
-	meta->br[b].err = err;
-	meta->br[b].digest = err ? 0 :
-		rte_hash_crc(lc->out + PF_HDR_LEN, (uint32_t)(x.out.len - PF_HDR_LEN), 0);
-	meta->br[b].done = 1;
-
-	/* Release our result; the last one acquires everybody's. */
-	if (__atomic_sub_fetch(&meta->join, 1, __ATOMIC_ACQ_REL) != 0) {
+	if (!branch_done(meta, b, err, digest, parked)) {
 		rte_pktmbuf_free(m); /* our reference only */
 		return;
 	}
-	lc->st->fanout_joins++;
-	unsigned int n = meta->fanout;
-	bool consensus = meta->consensus;
-	meta->fanout = 0;
-	if (cap)
-		trace_stage(lc, meta, sc);
-	for (unsigned int i = 0; i < n; i++) {
-		if (consensus && (meta->br[i].err || meta->br[i].digest != meta->br[b].digest)) {
-			fail(lc, m, meta->br[i].err ? meta->br[i].err : PF_ERR_EXECUTION_FAILED,
-			     meta->br[i].err ? "a replica failed" : "replicas disagree");
-			return;
-		}
-	}
-	if (!err)
-		err = commit(lc, &x);
-	if (err) {
-		fail(lc, m, err, x.errmsg);
+	join(lc, m, b, err, &x);
+}
+
+/* A branch that could not be queued fails; the last one joins. */
+static void
+branch_lost(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
+{
+	struct pf_exec x;
+
+	if (!branch_done(pf_meta(m), b, PF_ERR_OVERLOADED, 0, NULL)) {
+		rte_pktmbuf_free(m);
 		return;
 	}
-	if (consensus) {
-		/* Replication: say how many replicas agreed. */
-		pf_build_payload(&x.out, lc->out, sizeof(lc->out));
-		pf_build_u64(&x.out, PF_FIELD_COUNT, n);
-		if (decode_current(m, meta, x.in) == 0 && (err = commit(lc, &x)) != 0) {
-			fail(lc, m, err, x.errmsg);
-			return;
-		}
-	}
-	if (!cap->n_stages || ++meta->stage >= cap->n_stages) {
-		finish(lc, m, meta, cap, &x);
-		return;
-	}
-	run_stages(lc, m, false);
+	exec_init(&x, lc, m, b);
+	join(lc, m, b, PF_ERR_OVERLOADED, &x);
 }
 
 void
@@ -687,19 +796,7 @@ pf_flush_pending(struct pf_lcore *lc)
 					pf_drop(lc, m, PF_DROP_RING_FULL);
 					continue;
 				}
-				/* A branch that cannot be queued fails; if it
-				 * was the last, this lcore finishes the join. */
-				struct pf_meta *meta = pf_meta(m);
-				meta->br[b].err = PF_ERR_OVERLOADED;
-				meta->br[b].digest = 0;
-				meta->br[b].done = 1;
-				if (__atomic_sub_fetch(&meta->join, 1, __ATOMIC_ACQ_REL) != 0) {
-					rte_pktmbuf_free(m);
-					continue;
-				}
-				lc->st->fanout_joins++;
-				meta->fanout = 0;
-				fail(lc, m, PF_ERR_OVERLOADED, "no worker could take a replica");
+				branch_lost(lc, m, (unsigned int)b);
 			}
 		}
 	}

@@ -236,8 +236,8 @@ drain_ring(struct pf_lcore *lc, struct rte_ring *r, unsigned int burst)
 }
 
 /* Rings of every lcore are empty: nothing is in flight between lcores. */
-static bool
-all_rings_empty(void)
+bool
+pf_lcores_idle(void)
 {
 	for (unsigned int id = 0; id < RTE_MAX_LCORE; id++) {
 		const struct pf_lcore *o = pf_dp.lcores[id];
@@ -255,7 +255,6 @@ pf_lcore_main(void *arg)
 	struct pf_dp *dp = &pf_dp;
 	struct pf_stats_lcore *st = lc->st;
 	const unsigned int burst = dp->cfg->burst;
-	unsigned int quiet = 0;
 
 	rte_rcu_qsbr_thread_online(dp->qsbr, lc->lcore_id);
 	lc->tx_deadline = rte_rdtsc() + dp->tx_drain_tsc;
@@ -289,17 +288,13 @@ pf_lcore_main(void *arg)
 
 		if (work) {
 			st->busy_polls++;
-			quiet = 0;
 			continue;
 		}
 		st->idle_polls++;
 		if (unlikely(dp->quit)) {
-			/* Stopping: leave once nothing is queued anywhere for a
-			 * while, so that stages still running elsewhere can hand
-			 * us their last packets. */
+			/* Stopping: RX is off; keep serving rings and flushing
+			 * TX until the main lcore sees everything quiet. */
 			pf_tx_flush(lc);
-			if (all_rings_empty() && ++quiet > 1000)
-				break;
 		} else if (dp->cfg->idle_yield) {
 			/* Oversubscribed host: let the lcore sharing our CPU run. */
 			sched_yield();

@@ -115,6 +115,7 @@ apply_overrides(struct pf_config *cfg, const struct options *o)
 			    strncmp(pc->name, o->port_over[i], nlen) != 0)
 				continue;
 			snprintf(pc->device, sizeof(pc->device), "%s", eq + 1);
+			pc->line = 0; /* errors about it name --port, not the file */
 			pc->is_vdev = strncmp(pc->device, "net_", 4) == 0 ||
 				      strncmp(pc->device, "eth_", 4) == 0;
 			found = 1;
@@ -222,6 +223,37 @@ out:
 	pf_rules_free(&rs);
 	free(cfg);
 	return rc;
+}
+
+/*
+ * Phase two of a stop: RX is off (quit == 1); wait until no ring holds a
+ * packet and no lcore has found work for a while, so that every stage
+ * still running has finished and handed its answer to a TX queue; then let
+ * the lcores leave (quit == 2). Bounded: what is left after 5 s is counted
+ * as the drop reason "shutdown".
+ */
+static void
+drain(struct pf_dp *dp)
+{
+	uint64_t last[PF_STATS_MAX_LCORES] = { 0 };
+	unsigned int quiet = 0;
+
+	/* Quiet: no ring holds a packet, and every lcore has finished a whole
+	 * loop iteration that found no work since the last look (an lcore
+	 * inside a long stage does not finish iterations). */
+	for (int i = 0; i < 5000 && quiet < 20; i++) {
+		bool all_idle = pf_lcores_idle();
+		for (unsigned int l = 0; l < dp->n_lcores; l++) {
+			uint64_t idle = __atomic_load_n(&dp->slcores[l].idle_polls,
+							__ATOMIC_RELAXED);
+			if (idle == last[l])
+				all_idle = false;
+			last[l] = idle;
+		}
+		quiet = all_idle ? quiet + 1 : 0;
+		rte_delay_us_sleep(1000);
+	}
+	dp->quit = 2;
 }
 
 static void
@@ -412,6 +444,7 @@ main(int argc, char **argv)
 
 	printf("stopping: RX off, draining rings\n");
 	fflush(stdout);
+	drain(dp);
 	rte_eal_mp_wait_lcore();
 	pf_lcores_drain(dp);
 	pf_ports_stop(dp);

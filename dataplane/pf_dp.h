@@ -23,7 +23,7 @@
 #include "pf_stats.h"
 #include "pf_wire.h"
 
-#define PF_BURST_MAX 64
+#define PF_BURST_MAX 256 /**< dataplane.burst is at most this */
 #define PF_MAX_RXQ 16          /**< (port, queue) pairs one lcore polls */
 #define PF_MAX_MATCHES 64      /**< rule ids an ED.pt answer carries */
 #define PF_OUT_MAX 4096        /**< scratch for a stage's output TLVs */
@@ -38,6 +38,7 @@ struct pf_branch {
 	uint32_t digest; /**< hash of the branch's output TLVs */
 	uint16_t err;    /**< 0 or PF_ERR_* */
 	uint16_t done;   /**< 1 once written */
+	struct rte_mbuf *park; /**< metallic: the output TLVs, for the joiner */
 };
 
 struct pf_meta {
@@ -108,6 +109,7 @@ struct pf_rules_tables {
 	hs_database_t *db;          /**< NULL: no rules */
 	struct pf_rule_rt *actions; /**< by Hyperscan id */
 	uint32_t n_rules;
+	uint32_t n_deny;            /**< deny and drop rules among them */
 	hs_scratch_t *scratch[RTE_MAX_LCORE];
 };
 
@@ -196,7 +198,7 @@ struct pf_exec {
 
 struct pf_dp {
 	struct pf_config *cfg;          /**< start-up configuration */
-	volatile int quit;              /**< 1: stop RX; 2: stop everything */
+	volatile int quit;              /**< 1: stop RX and drain; 2: lcores leave */
 	uint16_t n_lcores;
 	uint16_t lcore_idx[RTE_MAX_LCORE]; /**< lcore id -> index+1 */
 	struct pf_lcore *lcores[RTE_MAX_LCORE]; /**< by lcore id */
@@ -249,6 +251,7 @@ int pf_lcores_init(struct pf_dp *dp, char *err, size_t errlen);
 int pf_lcore_main(void *arg);
 void pf_lcores_free(struct pf_dp *dp);
 void pf_lcores_drain(struct pf_dp *dp);
+bool pf_lcores_idle(void);
 
 /* rx.c */
 unsigned int pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q);

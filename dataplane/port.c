@@ -83,11 +83,16 @@ port_init(struct pf_dp *dp, int p, char *err, size_t errlen)
 	int rc;
 
 	if (find_port(pc, &port) < 0) {
+		char where[PF_PATH_LEN + 32];
+		if (pc->line)
+			snprintf(where, sizeof(where), "%s:%d: ports[%d].device",
+				 dp->cfg->path, pc->line, p);
+		else
+			snprintf(where, sizeof(where), "--port %s", pc->name);
 		snprintf(err, errlen,
-			 "%s:%d: ports[%d].device: expected a device DPDK probed, found "
-			 "\"%s\" (no such device: check the PCI address and its driver "
-			 "binding, or the vdev string)",
-			 dp->cfg->path, pc->line, p, pc->device);
+			 "%s: expected a device DPDK probed, found \"%s\" (no such "
+			 "device: check the PCI address and its driver binding, or the "
+			 "vdev string)", where, pc->device);
 		return -ENODEV;
 	}
 	dp->port_id[p] = port;

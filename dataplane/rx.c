@@ -12,6 +12,9 @@
 
 #include "pf_dp.h"
 
+/* parse() returns a drop reason, or this when the packet is ours. */
+#define PARSE_OK PF_DROP_MAX
+
 /* Where the layers start, or why the packet is not ours. */
 struct parsed {
 	uint16_t l3_off;
@@ -19,7 +22,7 @@ struct parsed {
 	uint16_t pf_len;
 };
 
-static inline int
+static inline unsigned int
 parse(struct rte_mbuf *m, uint16_t udp_port, struct parsed *p)
 {
 	const uint8_t *d = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -27,7 +30,7 @@ parse(struct rte_mbuf *m, uint16_t udp_port, struct parsed *p)
 	uint32_t off = sizeof(struct rte_ether_hdr);
 
 	if (unlikely(len < off))
-		return -PF_DROP_NOT_IPV4;
+		return PF_DROP_NOT_IPV4;
 	uint16_t type = ((const struct rte_ether_hdr *)d)->ether_type;
 	/* Up to two tags (802.1Q, 802.1ad / QinQ). */
 	for (int tags = 0; tags < 2; tags++) {
@@ -35,39 +38,48 @@ parse(struct rte_mbuf *m, uint16_t udp_port, struct parsed *p)
 		    type != rte_cpu_to_be_16(RTE_ETHER_TYPE_QINQ))
 			break;
 		if (len < off + sizeof(struct rte_vlan_hdr))
-			return -PF_DROP_NOT_IPV4;
+			return PF_DROP_NOT_IPV4;
 		type = ((const struct rte_vlan_hdr *)(d + off))->eth_proto;
 		off += sizeof(struct rte_vlan_hdr);
 	}
 	if (type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		return -PF_DROP_NOT_IPV4;
+		return PF_DROP_NOT_IPV4;
 
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + off);
 	if (unlikely(len < off + sizeof(*ip)))
-		return -PF_DROP_BAD_IPV4;
+		return PF_DROP_BAD_IPV4;
 	uint32_t ihl = (ip->version_ihl & 0xf) * 4u;
 	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 	if (unlikely((ip->version_ihl >> 4) != 4 || ihl < sizeof(*ip) ||
 		     tot < ihl || off + tot > len))
-		return -PF_DROP_BAD_IPV4;
+		return PF_DROP_BAD_IPV4;
+	/* The answer's checksum is updated incrementally from the request's,
+	 * so the request's must be right: trust the NIC's verdict when it
+	 * gives one, else check it here. */
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD))
+		return PF_DROP_BAD_IPV4;
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    unlikely(rte_raw_cksum(ip, ihl) != 0xffff))
+		return PF_DROP_BAD_IPV4;
 	if (unlikely(ip->fragment_offset &
 		     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
-		return -PF_DROP_IP_FRAGMENT;
+		return PF_DROP_IP_FRAGMENT;
 	if (ip->next_proto_id != IPPROTO_UDP)
-		return -PF_DROP_NOT_UDP;
+		return PF_DROP_NOT_UDP;
 	if (unlikely(tot < ihl + sizeof(struct rte_udp_hdr)))
-		return -PF_DROP_BAD_UDP;
+		return PF_DROP_BAD_UDP;
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(d + off + ihl);
 	if (udp->dst_port != rte_cpu_to_be_16(udp_port))
-		return -PF_DROP_WRONG_PORT;
+		return PF_DROP_WRONG_PORT;
 	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
 	if (unlikely(ulen < sizeof(*udp) || ulen > tot - ihl))
-		return -PF_DROP_BAD_UDP;
+		return PF_DROP_BAD_UDP;
 
 	p->l3_off = (uint16_t)off;
 	p->pf_off = (uint16_t)(off + ihl + sizeof(*udp));
 	p->pf_len = (uint16_t)(ulen - sizeof(*udp));
-	return 0;
+	return PARSE_OK;
 }
 
 /* ---- classification ---- */
@@ -126,7 +138,8 @@ classify(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	if (c.best == UINT32_MAX)
 		return V_NONE;
 	*cap_id = r->actions[c.best].cap_id;
-	lc->st->classified++;
+	if (!msg->capability && !(msg->group && msg->element))
+		lc->st->classified++;
 	return V_OK;
 }
 
@@ -246,17 +259,18 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	struct pf_meta *meta = pf_meta(m);
 	struct parsed p = { 0 };
 	struct pf_msg *msgp = &lc->msg; /* the stages reuse this decode */
-	int rc = parse(m, cfg->udp_port, &p);
+	unsigned int drop = parse(m, cfg->udp_port, &p);
+	int rc;
 
-	if (unlikely(rc < 0)) {
-		if (cfg->pass_non_pf && (rc == -PF_DROP_NOT_IPV4 || rc == -PF_DROP_NOT_UDP ||
-					 rc == -PF_DROP_WRONG_PORT)) {
+	if (unlikely(drop != PARSE_OK)) {
+		if (cfg->pass_non_pf && (drop == PF_DROP_NOT_IPV4 || drop == PF_DROP_NOT_UDP ||
+					 drop == PF_DROP_WRONG_PORT)) {
 			st->passed++;
 			m->port = pf_dp.peer_port[m->port];
 			pf_tx(lc, m);
 			return;
 		}
-		pf_drop(lc, m, (enum pf_drop)-rc);
+		pf_drop(lc, m, (enum pf_drop)drop);
 		return;
 	}
 	meta->rx_tsc = now;
@@ -275,6 +289,11 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		}
 		if (rc == -PF_DECODE_BAD_MAGIC) {
 			pf_drop(lc, m, PF_DROP_FRAME_BAD_MAGIC);
+			return;
+		}
+		if (pf[3] == PF_MSG_RESPONSE || pf[3] == PF_MSG_ERROR) {
+			/* A broken answer is still an answer: never answered. */
+			pf_drop(lc, m, PF_DROP_NOT_REQUEST);
 			return;
 		}
 		/* The header is readable: tell the sender what was wrong. */
@@ -297,9 +316,12 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		return;
 	}
 
-	/* Classify: the header's capability, its element, or Hyperscan. */
+	/* Classify: the header's capability, its element, or Hyperscan. Deny
+	 * rules apply to every request: one that names its capability is
+	 * scanned too when the rules hold any deny or drop rule. */
 	const struct pf_cap_rt *cap;
-	uint16_t id = msgp->capability;
+	uint16_t id = msgp->capability, found = 0;
+	enum verdict v = V_OK;
 	if (!id && msgp->group && msgp->element) {
 		id = t->by_element[(msgp->group - 1) * PF_ELEMENTS_PER_GROUP + msgp->element];
 		if (!id) {
@@ -307,27 +329,29 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 					"no capability for this element");
 			return;
 		}
-	} else if (!id) {
-		switch (classify(lc, r, msgp, &id)) {
-		case V_OK:
-			break;
-		case V_DENY:
-			pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
-			pf_answer_error(lc, m, msgp, PF_ERR_DENIED, "denied by rule");
-			return;
-		case V_DROP:
-			pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
-			pf_drop(lc, m, PF_DROP_DENY_DROP);
-			return;
-		case V_NORULES:
-			pf_answer_error(lc, m, msgp, PF_ERR_UNCLASSIFIED,
-					"no capability named and no rules loaded");
-			return;
-		default:
-			pf_answer_error(lc, m, msgp, PF_ERR_UNCLASSIFIED,
-					"no capability named and no rule matched");
-			return;
-		}
+	}
+	if (!id || r->n_deny)
+		v = classify(lc, r, msgp, &found);
+	switch (v) {
+	case V_DENY:
+		pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
+		pf_answer_error(lc, m, msgp, PF_ERR_DENIED, "denied by rule");
+		return;
+	case V_DROP:
+		pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
+		pf_drop(lc, m, PF_DROP_DENY_DROP);
+		return;
+	case V_OK:
+		if (!id)
+			id = found;
+		break;
+	default:
+		if (id)
+			break; /* named: no classify rule needed */
+		pf_answer_error(lc, m, msgp, PF_ERR_UNCLASSIFIED,
+				v == V_NORULES ? "no capability named and no rules loaded"
+					       : "no capability named and no rule matched");
+		return;
 	}
 	cap = pf_cap_lookup(t, id);
 	if (unlikely(!cap)) {

@@ -216,6 +216,9 @@ pf_rules_tables_build(struct pf_dp *dp, hs_database_t *db,
 	r->db = db;
 	r->actions = actions;
 	r->n_rules = n;
+	for (uint32_t i = 0; i < n; i++)
+		if (actions[i].action != PF_RULE_CLASSIFY)
+			r->n_deny++;
 	if (db) {
 		/* One scratch per lcore, all cloned from one sized for db:
 		 * Hyperscan scratch is not shareable between threads. */

@@ -164,7 +164,7 @@ struct pf_stats_lcore {
 	uint64_t tx;
 	uint64_t drops[PF_DROP_MAX];
 	uint64_t malformed[PF_DECODE_ERR_MAX]; /**< decoder verdicts, dropped or answered */
-	uint64_t errors[32];        /**< error frames sent, by error code */
+	uint64_t errors[32];        /**< error answers made, by code (one lost at TX is also tx_full) */
 	uint64_t classified;        /**< capability found by Hyperscan */
 	uint64_t rule_hits;         /**< Hyperscan matches reported */
 	uint64_t passed;            /**< non-PacketFlow packets passed (part of tx) */

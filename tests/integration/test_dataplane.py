@@ -220,10 +220,12 @@ def sc_builtins(build, ck):
         # data, expected rule ids in the order their matches end
         (b"echo: transform to upper case", [1, 10, 11]),
         (b"nothing to see", []),
-        (b"please drop table users; ping", [900, 2]),
+        (b"please ingest; ping", [20, 2]),
         (b"cache get then count", [40, 30]),
     ]
     pat = [(t.request(5, [(F_DATA, d)], session=10), ids) for d, ids in pattern_cases]
+    # deny rules apply to requests that name their capability too
+    denied = t.request(5, [(F_DATA, b"please drop table users; ping")], session=10)
     # broadcast: CO replicate 2 -> one answer, count 2
     bc = [t.request(6, [(F_DATA, b"to all %d" % i)], session=100 + i) for i in range(5)]
     # ingest: transform then aggregate, across an ionic bond
@@ -284,10 +286,14 @@ def sc_builtins(build, ck):
                      "pattern: match TLV missing or not u32s: %r" % m):
                 got = list(struct.unpack("!%dI" % (len(m) // 4), m))
                 ck.eq(got, ids, "pattern seq %d: matching rule ids" % k[1])
+    check_answer(ck, t, res, denied, "pattern request carrying a deny-rule phrase",
+                 error="denied")
     for k in bc:
         pf = check_answer(ck, t, res, k, "broadcast", cap=6, group=4, element=2)
         if pf:
             ck.eq(tlv_int(pf, F_COUNT), 2, "broadcast: count (replicas that agreed)")
+            ck.eq(pf["flags"] & pfpkt.FLAG_REPLICA, pfpkt.FLAG_REPLICA,
+                  "broadcast: answer flagged REPLICA (replicated execution)")
             ck.eq(tlv_get(pf, F_DATA), b"to all %d" % (k[0] - 100), "broadcast: data")
     pf = check_answer(ck, t, res, ing31, "ingest with a 31-byte key", cap=10)
     ck.eq(pf and tlv_int(pf, F_COUNT), 1, "ingest 31-byte key: count")
@@ -317,7 +323,7 @@ def sc_builtins(build, ck):
                   "ingest: stage TLV lcores %r not among 1, 2" % list(st[1::2]))
     ck.eq(tot["drops_total"], 1, "drops (%r)" % {k: v for k, v in tot["drops"].items() if v})
     ck.eq(res.final["tx"], len(t.packets) - 1, "tx: every request answered")
-    n_err = 5
+    n_err = 6  # denied, not_found, 4 x bad_argument
     ck.eq(sum(tot["errors"].values()), n_err, "error frames (%r)" % tot["errors"])
     for name, n in (("echo", 2), ("transform", 1), ("aggregate", 6), ("cache", 6),
                     ("pattern", len(pat)), ("broadcast", len(bc) + 1),
