@@ -44,6 +44,14 @@ job_free(struct pf_job *j)
 void
 pf_job_submit(struct pfc *d, struct pf_job *j)
 {
+	if (j->req && d->n_jobs >= PF_JOB_MAX_QUEUED) {
+		/* a client flooding writes must not grow the queue without end */
+		pf_http_error(j->req, 503, NULL, "%u changes are waiting: try again later",
+			      d->n_jobs);
+		job_free(j);
+		return;
+	}
+	d->n_jobs++;
 	if (d->jobs_tail)
 		d->jobs_tail->next = j;
 	else
@@ -60,6 +68,7 @@ job_end(struct pfc *d, struct pf_job *j)
 	if (!d->jobs)
 		d->jobs_tail = NULL;
 	d->job_running = false;
+	d->n_jobs--;
 	if (j->status >= 400)
 		d->jobs_failed++;
 	else

@@ -385,7 +385,10 @@ struct pf_job {
 
 /** New job for a request (or NULL req). */
 struct pf_job *pf_job_new(int kind, struct pf_req *req, pf_job_prepare prepare);
-/** Queue it; it runs when the ones before it are done. */
+/** Jobs a queue holds before requests are refused with 503. */
+#define PF_JOB_MAX_QUEUED 256
+/** Queue it; it runs when the ones before it are done (or, past
+ *  PF_JOB_MAX_QUEUED, its request is answered 503 at once). */
 void pf_job_submit(struct pfc *d, struct pf_job *j);
 /** Queue a re-push of the committed registry and rules (dataplane restart). */
 void pf_job_resync(struct pfc *d, const char *why);
@@ -579,6 +582,7 @@ struct pfc {
 
 	struct pf_job *jobs, *jobs_tail; /**< head runs */
 	bool job_running;
+	unsigned int n_jobs;     /**< queued, the running one included */
 	uint64_t jobs_done, jobs_failed;
 	uint32_t apply_lat_us[1024];     /**< last API-write-to-ACK delays */
 	uint64_t n_apply_lat;
