@@ -56,7 +56,7 @@ el_loop(struct pf_lcore *lc, struct pf_exec *x)
 	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
 	for (unsigned long i = 0; i < n; i++)
-		v = rte_hash_crc(t.value, t.len, v);
+		v = pf_crc(t.value, t.len, v);
 	pf_build_u32(&x->out, PF_FIELD_RESULT, v);
 	return 0;
 }

@@ -715,7 +715,7 @@ run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 	else
 		err = run_element(lc, &x, sc);
 	uint16_t out_len = (uint16_t)(x.out.len - PF_HDR_LEN);
-	uint32_t digest = err ? 0 : rte_hash_crc(lc->out + PF_HDR_LEN, out_len, 0);
+	uint32_t digest = err ? 0 : pf_crc(lc->out + PF_HDR_LEN, out_len, 0);
 	if (!err && !meta->consensus) {
 		parked = park(m, lc->out + PF_HDR_LEN, out_len);
 		if (!parked)

@@ -227,8 +227,10 @@ drain_ring(struct pf_lcore *lc, struct rte_ring *r, unsigned int burst)
 	unsigned int n = rte_ring_sc_dequeue_burst(r, (void **)pkts, burst, NULL);
 
 	for (unsigned int i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (i + 1 < n) {
+			int b; /* entries of a fan-out carry a tag: untag first */
+			rte_prefetch0(rte_pktmbuf_mtod(pf_untag(pkts[i + 1], &b), void *));
+		}
 		pf_exec_packet(lc, pkts[i]);
 	}
 	lc->st->ring_deq += n;

@@ -10,6 +10,7 @@
 #include <rte_common.h>
 #include <rte_ethdev.h>
 #include <rte_hash.h>
+#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_meter.h>
 #include <rte_rcu_qsbr.h>
@@ -291,6 +292,23 @@ pf_audit(struct pf_lcore *lc, uint16_t cap_id, uint8_t element,
 	rec->lcore = (uint8_t)lc->lcore_id;
 	/* Release: the record is complete before readers see it. */
 	__atomic_store_n(&r->head, h + 1, __ATOMIC_RELEASE);
+}
+
+/**
+ * CRC-32C of bytes at any alignment: rte_hash_crc() loads 8 and 4 bytes at
+ * a time from wherever it is given, which is undefined behaviour (and a
+ * UBSan report) on a TLV value in the middle of a frame.
+ */
+static inline uint32_t
+pf_crc(const void *data, uint32_t len, uint32_t v)
+{
+	const uint8_t *p = data;
+
+	while (len && ((uintptr_t)p & 7)) {
+		v = rte_hash_crc_1byte(*p++, v);
+		len--;
+	}
+	return rte_hash_crc(p, len, v);
 }
 
 /* elements.c */

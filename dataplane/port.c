@@ -25,8 +25,8 @@ find_port(const struct pf_port_conf *pc, uint16_t *port_id)
 		return 0;
 	/* PCI names are canonical "DDDD:BB:DD.F"; accept the short form. */
 	if (strlen(name) == 7) {
-		char full[PF_DEVICE_LEN];
-		snprintf(full, sizeof(full), "0000:%s", name);
+		char full[16];
+		snprintf(full, sizeof(full), "0000:%.7s", name);
 		if (rte_eth_dev_get_port_by_name(full, port_id) == 0)
 			return 0;
 	}

@@ -226,7 +226,7 @@ flow_key(const struct pf_cap_rt *cap, const struct pf_msg *msg)
 	if ((pf_elements[cap->number - 1].props & PF_PROP_STATEFUL) &&
 	    (msg->field_mask & pf_field_bit(PF_FIELD_KEY)) &&
 	    pf_tlv_find(msg, PF_FIELD_KEY, &t))
-		return rte_hash_crc(t.value, t.len, 0);
+		return pf_crc(t.value, t.len, 0);
 	return rte_hash_crc_4byte(msg->session_id, 0);
 }
 
