@@ -23,7 +23,7 @@
 #define MAX_CONNS 4096
 #define IN_MAX (PF_HTTP_MAX_BODY + 128 * 1024)
 
-enum hdr_kind { H_NONE, H_AUTH, H_CTYPE };
+enum hdr_kind { H_NONE, H_AUTH, H_CTYPE, H_EXPECT };
 
 struct pf_conn {
 	struct pf_op rop, wop, xop; /* recv, send, shutdown then close */
@@ -45,6 +45,7 @@ struct pf_conn {
 	int hkind;
 	size_t hvlen;
 	int err_status;        /* what a parse failure answers (400, 413, 414) */
+	char expect[32];       /* Expect header of the request being parsed */
 	bool busy;             /* a request is with its handler */
 	bool in_drive;
 	bool recv_posted, send_posted, shut_posted, close_posted;
@@ -75,6 +76,7 @@ on_message_begin(http_parser *p)
 	c->hfield_long = false;
 	c->in_value = false;
 	c->hkind = H_NONE;
+	c->expect[0] = '\0';
 	return 0;
 }
 
@@ -125,6 +127,8 @@ on_header_value(http_parser *p, const char *at, size_t len)
 			c->hkind = H_AUTH;
 		else if (!c->hfield_long && strcasecmp(c->hfield, "content-type") == 0)
 			c->hkind = H_CTYPE;
+		else if (!c->hfield_long && strcasecmp(c->hfield, "expect") == 0)
+			c->hkind = H_EXPECT;
 	}
 	if (c->hkind == H_AUTH) {
 		dst = c->req->auth;
@@ -132,6 +136,9 @@ on_header_value(http_parser *p, const char *at, size_t len)
 	} else if (c->hkind == H_CTYPE) {
 		dst = c->req->ctype;
 		cap = sizeof(c->req->ctype);
+	} else if (c->hkind == H_EXPECT) {
+		dst = c->expect;
+		cap = sizeof(c->expect);
 	}
 	if (!dst)
 		return 0;
@@ -158,6 +165,10 @@ on_headers_complete(http_parser *p)
 		c->err_status = 413;
 		return -1;
 	}
+	/* curl waits a second for this before it sends a large body */
+	if (strcasecmp(c->expect, "100-continue") == 0 && p->content_length > 0 &&
+	    pf_buf_add(&c->queue, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
+		return -1;
 	return 0;
 }
 
