@@ -44,6 +44,7 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/molecules", PF_API_ADMIN, pf_api_molecules_put },
 	{ HTTP_GET, "/rules", PF_API_VIEWER, pf_api_rules_get },
 	{ HTTP_PUT, "/rules", PF_API_OPERATOR, pf_api_rules_put },
+	{ HTTP_DELETE, "/rules", PF_API_OPERATOR, pf_api_rules_delete },
 };
 
 /* Whether path matches pattern; *arg gets the wildcard segment. */

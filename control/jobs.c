@@ -244,11 +244,9 @@ resync_done(struct pfc *d, void *arg, int rc, const struct pf_ctl_ack *ack)
 static void
 resync_rules(struct pfc *d, struct pf_job *j)
 {
-	if (!d->rules_pack) {
-		resync_done(d, j, 0, &(struct pf_ctl_ack){ .status = 0 });
-		return;
-	}
-	/* the committed pack stays alive: jobs run one at a time */
+	/* the committed pack stays alive: jobs run one at a time. No pack is
+	 * an empty RULES_SET: the dataplane may have loaded its config's rules,
+	 * which pf-control's state (rules cleared) overrides. */
 	pf_link_call(d, PF_CTL_RULES_SET, d->rules_pack, (uint32_t)d->rules_pack_len,
 		     resync_done, j);
 }
@@ -375,7 +373,7 @@ pf_job_registry_candidate(struct pfc *d, struct pf_job *j, json_t *cand,
 		return rc == -ENOMEM ? 500 : 422;
 	}
 	/* the committed rules name capabilities: they must still mean the same */
-	if (d->rules_text) {
+	if (d->rules_len) {
 		rc = pf_rules_load_buf("rules", d->rules_text, d->rules_len,
 				       &j->reg_msg->cfg, &j->rs, err, sizeof(err));
 		if (rc < 0) {

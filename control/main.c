@@ -123,6 +123,11 @@ load_state(struct pfc *d, char *err, size_t errlen)
 
 	text.len = 0;
 	rc = pf_store_read(d, "rules.yaml", &text);
+	if (rc == 0 && text.len == 0) {
+		d->rules_text = strdup(""); /* cleared through the API */
+		rc = d->rules_text ? 0 : -ENOMEM;
+		goto out;
+	}
 	if (rc == -ENOENT && d->base->rules_file[0]) {
 		rc = pf_read_file(d->base->rules_file, 64u << 20, &text);
 		if (rc < 0) {

@@ -205,6 +205,7 @@ void pf_api_molecules_get(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_molecules_put(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_rules_get(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_rules_put(struct pfc *d, struct pf_req *r, const char *arg);
+void pf_api_rules_delete(struct pfc *d, struct pf_req *r, const char *arg);
 void pf_api_audit_get(struct pfc *d, struct pf_req *r, const char *arg);
 
 /* ---- API tokens (auth.c) ------------------------------------------------ */
@@ -447,9 +448,8 @@ struct pf_lcore_live {
 
 /**
  * What the last tick copied out of the segment. Everything else reads this
- * copy, never the mapping: a dataplane that restarts truncates the segment
- * in place, and a read of the mapping at that moment faults (SIGBUS), which
- * only the tick is guarded against.
+ * copy, never the mapping: a segment truncated under a reader faults
+ * (SIGBUS) on access, and only the tick is guarded against that.
  */
 struct pf_tele_snap {
 	bool valid;

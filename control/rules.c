@@ -262,7 +262,7 @@ pf_api_rules_get(struct pfc *d, struct pf_req *r, const char *arg)
 {
 	(void)arg;
 	if (strstr(r->query, "format=source")) {
-		if (!d->rules_text)
+		if (!d->rules_len)
 			pf_http_error(r, 404, NULL, "no rules are loaded");
 		else
 			pf_http_reply(r, 200, "application/yaml", d->rules_text, d->rules_len);
@@ -310,6 +310,34 @@ rules_prepare(struct pfc *d, struct pf_job *j)
 		return 503;
 	}
 	return PF_JOB_LATER;
+}
+
+static int
+clear_prepare(struct pfc *d, struct pf_job *j)
+{
+	(void)d;
+	/* an empty RULES_SET clears the dataplane's rules; rules.yaml becomes
+	 * empty, which a restart reads as "no rules" (not the config's file) */
+	j->n_rules = 0;
+	j->result = json_pack("{s:i}", "count", 0);
+	snprintf(j->what, sizeof(j->what), "rules cleared");
+	return 0;
+}
+
+void
+pf_api_rules_delete(struct pfc *d, struct pf_req *r, const char *arg)
+{
+	struct pf_job *j;
+
+	(void)arg;
+	j = pf_job_new(PF_JOB_RULES, r, clear_prepare);
+	if (!j || !(j->rules_text = strdup(""))) {
+		free(j);
+		pf_http_error(r, 503, NULL, "out of memory");
+		return;
+	}
+	j->rules_len = 0;
+	pf_job_submit(d, j);
 }
 
 void

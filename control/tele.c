@@ -18,10 +18,11 @@
 #define AUDIT_BATCH 256
 
 /*
- * The dataplane re-creates its segment with O_TRUNC on the same path: a
- * reader whose mapping is touched between the truncate and the ftruncate
- * gets SIGBUS. Reads of the mapping happen only inside guarded(), which
- * turns that fault into "segment gone, open it again".
+ * A dataplane re-creates its segment under a temp name and renames it over
+ * the path, so a mapping of the previous one stays valid; a segment that is
+ * truncated under us all the same (an older writer, a stray tool) would
+ * raise SIGBUS on access. Reads of the mapping happen only in the tick,
+ * under this guard, which turns that fault into "segment gone, open again".
  */
 static sigjmp_buf bus_env;
 static volatile sig_atomic_t bus_armed;

@@ -225,6 +225,18 @@ def main(build):
         ck.ok(any("shout" in r["change"] and r["who"] == "admin-user" for r in changes),
               "control changes audited with who did them")
         ck.ok(any(r.get("status") == 403 for r in recs), "refused attempts audited too")
+
+        # ---- clearing the rules is durable, and wins over the config's file ----
+        st, b = env.api("DELETE", "/rules", role="viewer")
+        ck.eq(st, 403, "viewer may not clear the rules")
+        st, b = env.api("DELETE", "/rules", role="operator")
+        ck.eq((st, b.get("count"), b.get("applied")), (200, 0, True), "rules cleared: %s" % b)
+        ck.ok(wait_for(lambda: env.api("GET", "/health")[1]["dataplane"].get("rules") == 0),
+              "dataplane runs no rules")
+        env.stop_proc(env.pfc)
+        env.start_control()
+        st, b = env.api("GET", "/rules", role="viewer")
+        ck.eq(b.get("count"), 0, "no rules after a restart (not the config's 15)")
     finally:
         rc = env.stop()
     ck.eq(rc[0], 0, "pf-control exit code")
