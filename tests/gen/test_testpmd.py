@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+# test_testpmd.py: pf-gen against dpdk-testpmd in 5-tuple-swap mode over
+# memif: every request comes back, turned around, in order; then SIGINT.
+"""pf-gen <-> testpmd (5tswap) over memif.
+
+testpmd's 5tswap engine swaps the MACs, the IPv4 addresses and the UDP
+ports of every frame and sends it back: a perfect reflector. pf-gen counts
+those answers as `reflected` and checks, for each, that it came back to the
+request's own MAC, IP and port (`misaddressed` stays 0 only if 5tswap swaps
+all three). Lcores: testpmd forwards on CPU 1, pf-gen sends and receives on
+CPU 0; both main lcores sleep.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import genlib  # noqa: E402
+from genlib import check  # noqa: E402
+
+RATE = 20000
+SECONDS = 3
+
+
+def test(env):
+    sock = env.sock()
+    tp = env.testpmd(sock)
+    port = "net_memif0,role=client,socket=%s" % sock
+
+    # 1. A paced run: nothing lost, nothing duplicated or reordered.
+    js = env.path("run.json")
+    r = env.gen(["--port", port, "--rate", "%d" % RATE, "--duration", "%d" % SECONDS,
+                 "--warmup", "0.5", "--json", js])
+    res = r.json["result"]
+    print("run: sent %d received %d lost %d, tx %.0f pps (asked %d), p50 %.1f us p99 %.1f us"
+          % (res["sent"], res["received"], res["lost"], res["throughput"]["tx_pps"], RATE,
+             res["latency_ns"]["p50"] / 1e3, res["latency_ns"]["p99"] / 1e3))
+    check(res["sent"] > 0, "nothing sent")
+    check(res["received"] == res["sent"], "received %d != sent %d" % (res["received"], res["sent"]))
+    check(res["lost"] == 0 and res["loss_pct"] == 0, "lost %d" % res["lost"])
+    check(res["duplicates"] == 0, "duplicates %d" % res["duplicates"])
+    check(res["reordered"] == 0, "reordered %d" % res["reordered"])
+    check(res["late"] == 0, "late %d" % res["late"])
+    check(res["reflected"] == res["received"], "testpmd reflects requests: reflected %d of %d"
+          % (res["reflected"], res["received"]))
+    check(res["misaddressed"] == 0,
+          "%d answers not swapped back to our MAC/IP/port (5tswap swaps all three)"
+          % res["misaddressed"])
+    check(res["errors_total"] == 0 and res["errors"] == {}, "errors %r" % res["errors"])
+    lat = res["latency_ns"]
+    check(lat["count"] == res["received"], "latency count %d != received" % lat["count"])
+    check(0 < lat["min"] <= lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["p99_9"]
+          <= lat["p99_99"] <= lat["max"],
+          "latency figures out of order: %r" % lat)
+    check(lat["min"] <= lat["mean"] <= lat["max"], "mean outside [min, max]: %r" % lat)
+    check(lat["max"] < 10e9, "a round trip over 10 s: %r" % lat)
+    # The warm-up's answers are counted apart.
+    check(res["warmup_sent"] > 0 and res["unmatched"]["warmup"] == res["warmup_sent"],
+          "warm-up sent %d, warm-up answers %d" % (res["warmup_sent"], res["unmatched"]["warmup"]))
+    check(abs(res["seconds"] - SECONDS) < 0.2, "measured %.3f s, asked %d" % (res["seconds"], SECONDS))
+    # The text report says the same.
+    check("lost           0 (0.0000 %)" in r.out, "text report: no `lost 0` line")
+    check(r.out.count(" s  tx ") >= SECONDS, "fewer live lines than seconds:\n" + r.out)
+
+    # 2. Until SIGINT: the report so far, exit 0.
+    js2 = env.path("sigint.json")
+    r2 = env.gen(["--port", port, "--rate", "5kpps", "--json", js2], sigint_after=2.5)
+    res2 = r2.json["result"]
+    print("sigint: sent %d received %d lost %d" % (res2["sent"], res2["received"], res2["lost"]))
+    check(r2.json["interrupted"] is True and res2["interrupted"] is True,
+          "report not marked interrupted")
+    check("interrupted by SIGINT" in r2.out, "text report does not say it was interrupted")
+    check(res2["sent"] > 0 and res2["lost"] == 0, "after SIGINT and the drain: lost %d of %d"
+          % (res2["lost"], res2["sent"]))
+
+    # 3. --count: exactly that many measured frames.
+    js3 = env.path("count.json")
+    r3 = env.gen(["--port", port, "--rate", "10kpps", "--count", "1234", "--warmup", "0.2",
+                  "--json", js3, "--quiet"])
+    res3 = r3.json["result"]
+    check(res3["sent"] == 1234 and res3["received"] == 1234,
+          "--count 1234: sent %d received %d" % (res3["sent"], res3["received"]))
+
+    # testpmd's own counters restart with each memif connection: shown,
+    # not compared.
+    print("testpmd at exit: %r" % env.stop_testpmd(tp))
+
+
+if __name__ == "__main__":
+    genlib.main(test)
