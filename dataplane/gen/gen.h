@@ -296,6 +296,7 @@ unsigned int gen_rx_step(struct gen_lcore *lc);
 int gen_rxwin_init(struct gen_rxwin *w, uint32_t n_sessions, uint32_t window);
 /** Forget every answer seen. */
 void gen_rxwin_reset(struct gen_rxwin *w, uint32_t n_sessions);
+/** Free the tables (w may be half set up). */
 void gen_rxwin_free(struct gen_rxwin *w);
 
 /* ---- results ---- */
@@ -347,12 +348,15 @@ extern volatile int gen_sigint;
 
 /* port.c */
 /**
- * Find, configure and start the port (1 RX queue, one TX queue per TX
- * lcore), wait for its link.
- * @return 0, -ENODEV (no such device), -ETIMEDOUT (link down), or a
- *   negative errno of ethdev; err says which.
+ * Find, configure and start the port (--rx-queues RX queues, n_txq TX
+ * queues: one per TX lcore), retrying the start and waiting for the link
+ * up to --link-timeout.
+ * @return 0, -ENODEV (no such device), -EINVAL (too few queues), -ENOMEM
+ *   (mbuf pool), -ETIMEDOUT (link down), or a negative errno of ethdev
+ *   (start failed); err holds the message for the operator.
  */
 int gen_port_init(struct gen *g, uint16_t n_txq, char *err, size_t errlen);
+/** Stop and close the port, as far as gen_port_init() got. */
 void gen_port_stop(struct gen *g);
 
 /* run.c */
@@ -364,16 +368,18 @@ void gen_set_rate(struct gen *g, double target_pps);
  */
 void gen_run_once(struct gen *g, double target_pps, uint64_t duration_ms, bool live,
 		  struct gen_result *res);
-/** Turn a rate option into pps: line rate for % and max (0 for max when unknown). */
+/** A rate option in pps: % of the line rate, 0 for max (flat out). */
 double gen_rate_pps(const struct gen *g, const struct pf_rate *r);
 
 /* ndr.c */
+/** One NDR trial: a run at rate_pps and whether it passed. */
 struct gen_trial {
 	double rate_pps;
 	bool pass;
 	struct gen_result r;
 };
 
+/** An NDR search: its range, its trials, its result. */
 struct gen_ndr {
 	double lo, hi;           /**< the range searched */
 	unsigned int n_trials;
@@ -383,12 +389,19 @@ struct gen_ndr {
 	bool interrupted;
 };
 
-/** The RFC 2544-style binary search. */
+/**
+ * The RFC 2544-style search (docs/pf-gen.md, "NDR search"): --ndr-max,
+ * then --ndr-min, then bisection down to --ndr-resolution. Stops early on
+ * SIGINT (n->interrupted).
+ */
 void gen_ndr_run(struct gen *g, struct gen_ndr *n);
 
 /* report.c */
+/** The report for people (docs/pf-gen.md, "Report"). */
 void gen_report_text(FILE *f, const struct gen *g, const struct gen_result *r);
+/** The NDR search's conclusion, one line. */
 void gen_report_ndr_text(FILE *f, const struct gen *g, const struct gen_ndr *n);
+/** One line per NDR trial, as it ends (i counts from 1). */
 void gen_report_trial_line(FILE *f, unsigned int i, const struct gen_trial *t);
 /** Write the JSON report (docs/pf-gen.md); n is NULL outside --ndr. 0 or -errno. */
 int gen_report_json(const char *path, const struct gen *g, const char *mode,

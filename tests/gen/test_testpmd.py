@@ -57,14 +57,14 @@ def test(env):
     # The warm-up's answers are counted apart.
     check(res["warmup_sent"] > 0 and res["unmatched"]["warmup"] == res["warmup_sent"],
           "warm-up sent %d, warm-up answers %d" % (res["warmup_sent"], res["unmatched"]["warmup"]))
-    check(abs(res["seconds"] - SECONDS) < 0.2, "measured %.3f s, asked %d" % (res["seconds"], SECONDS))
+    check(abs(res["seconds"] - SECONDS) < 0.5, "measured %.3f s, asked %d" % (res["seconds"], SECONDS))
     # The text report says the same.
     check("lost           0 (0.0000 %)" in r.out, "text report: no `lost 0` line")
     check(r.out.count(" s  tx ") >= SECONDS, "fewer live lines than seconds:\n" + r.out)
 
     # 2. Until SIGINT: the report so far, exit 0.
     js2 = env.path("sigint.json")
-    r2 = env.gen(["--port", port, "--rate", "5kpps", "--json", js2], sigint_after=2.5)
+    r2 = env.gen(["--port", port, "--rate", "5kpps", "--json", js2], sigint_after=4)
     res2 = r2.json["result"]
     print("sigint: sent %d received %d lost %d" % (res2["sent"], res2["received"], res2["lost"]))
     check(r2.json["interrupted"] is True and res2["interrupted"] is True,
