@@ -87,6 +87,7 @@ struct pf_cap_rt {
 	uint16_t slot;                  /**< stats slot */
 	uint8_t number;                 /**< element's atomic number */
 	uint8_t n_stages;               /**< 0: a single element */
+	uint8_t needs_flow;             /**< placement may read meta->flow_hash */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
 	pf_element_fn run;              /**< element behaviour */

@@ -374,7 +374,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		pf_answer_error(lc, m, msgp, err, why);
 		return;
 	}
-	meta->flow_hash = flow_key(cap, msgp);
+	meta->flow_hash = cap->needs_flow ? flow_key(cap, msgp) : 0;
 	pf_route(lc, m, cap, cap->policy.high_prio || msgp->priority >= cfg->high_prio_min);
 }
 

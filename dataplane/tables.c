@@ -156,6 +156,9 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 				goto fail;
 			}
 		}
+		/* The flow hash costs a CRC per frame: only where a choice
+		 * among several lcores may use it. */
+		rt->needs_flow = rt->n_stages || rt->policy.lcores.n > 1;
 		t->slot_of[c->id] = (uint16_t)(i + 1);
 		if (!t->by_element[e->number])
 			t->by_element[e->number] = c->id;
