@@ -63,12 +63,21 @@ gen_tx_step(struct gen_lcore *lc, uint64_t now)
 		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 		uint16_t len = gen_build(lc->m, &lc->pk, d, (uint16_t)rte_pktmbuf_tailroom(m),
 					 &lc->sess[i]);
-		gen_stamp(d, now);
 		m->data_len = len;
 		m->pkt_len = len;
 		lc->len[i] = len;
 		bytes += len;
 	}
+	/* Stamp when the burst is handed to the port, not when its building
+	 * began (32 frames take a microsecond or two). A burst that crossed
+	 * the end of the warm-up while being built keeps the earlier time, so
+	 * that the RX side, which judges by the stamp, calls it unmeasured
+	 * too, as this side counted it. */
+	uint64_t stamp = rte_rdtsc();
+	if ((stamp >= lc->ctl->measure_tsc) != measured)
+		stamp = now;
+	for (unsigned int i = 0; i < n; i++)
+		gen_stamp(rte_pktmbuf_mtod(pkts[i], uint8_t *), stamp);
 	uint16_t sent = rte_eth_tx_burst(lc->port, lc->txq, pkts, (uint16_t)n);
 	if (unlikely(sent < n)) {
 		/* Take the refused tail back: its sequence numbers were never

@@ -137,7 +137,9 @@ class Env:
     # -- pf-gen --
 
     def gen(self, args, eal=None, lcores="0@1,1@0", timeout=120, check_rc=0, sigint_after=None):
-        """Run pf-gen to the end; returns a Run (rc, out, json)."""
+        """Run pf-gen to the end; returns a Run (rc, out, err, json).
+        sigint_after: seconds after pf-gen says it is running (its port is
+        up) to send it SIGINT."""
         cmd = [self.pf_gen]
         if eal is not False:
             cmd += EAL_COMMON + ["--file-prefix", self.unique("gen"), "--lcores", lcores]
@@ -147,28 +149,34 @@ class Env:
             json_path = args[args.index("--json") + 1]
         cmd += list(args)
         r = Run(cmd)
+        n = self.n
+        out_path, err_path = self.path("gen-%d.out" % n), self.path("gen-%d.err" % n)
         t0 = time.time()
-        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=SRC_ROOT, start_new_session=True)
+        with open(out_path, "w") as out, open(err_path, "w") as err:
+            p = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                 cwd=SRC_ROOT, start_new_session=True)
         self.procs.append(p)
-        try:
-            if sigint_after is not None:
-                try:
-                    p.wait(timeout=sigint_after)
-                except subprocess.TimeoutExpired:
-                    os.kill(p.pid, signal.SIGINT)
-            r.out, r.err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.kill(p.pid, signal.SIGKILL)
-            r.out, r.err = p.communicate()
-            raise TestFailure("pf-gen did not finish within %d s: %s\n%s\n%s"
-                              % (timeout, " ".join(cmd), r.out[-2000:], r.err[-2000:]))
+        self.logs += [out_path, err_path]
+        sent_sigint = sigint_after is None
+        while p.poll() is None:
+            if time.time() - t0 > timeout:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait()
+                raise TestFailure("pf-gen did not finish within %d s: %s" % (timeout, " ".join(cmd)))
+            if not sent_sigint:
+                with open(out_path, errors="replace") as f:
+                    if "\nrunning: " in f.read():
+                        time.sleep(sigint_after)
+                        if p.poll() is None:
+                            os.kill(p.pid, signal.SIGINT)
+                        sent_sigint = True
+            time.sleep(0.05)
+        with open(out_path, errors="replace") as f:
+            r.out = f.read()
+        with open(err_path, errors="replace") as f:
+            r.err = f.read()
         r.rc = p.returncode
         r.seconds = time.time() - t0
-        log = self.path("gen-%d.log" % self.n)
-        with open(log, "w") as f:
-            f.write("$ %s\n%s\n---- stderr ----\n%s" % (" ".join(cmd), r.out, r.err))
-        self.logs.append(log)
         if check_rc is not None and r.rc != check_rc:
             raise TestFailure("pf-gen exited %d, expected %d: %s\nstdout: %s\nstderr: %s"
                               % (r.rc, check_rc, " ".join(cmd), r.out[-3000:], r.err[-3000:]))

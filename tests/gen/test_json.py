@@ -68,6 +68,11 @@ def test(env):
                    "--quiet"]).json
     valid(run, schema, "run")
     check(run["mode"] == "run" and "ndr" not in run, "run report: mode %r" % run["mode"])
+    env.stop_testpmd(tp)
+
+    sock = env.sock()                       # a testpmd for each pf-gen (test_testpmd.py)
+    tp = env.testpmd(sock)
+    port = "net_memif0,role=client,socket=%s" % sock
 
     js = env.path("ndr.json")
     ndr = env.gen(["--port", port, "--ndr", "--ndr-min", "2kpps", "--ndr-max", "16kpps",
