@@ -385,6 +385,7 @@ struct gen_ndr {
 	unsigned int n_trials;
 	struct gen_trial trials[64];
 	double ndr_pps;          /**< 0: no rate in the range passed */
+	double zero_loss_pps;    /**< highest rate sent by a trial without loss, limited or not */
 	int best;                /**< index of the trial that found it, -1 */
 	bool interrupted;
 };

@@ -38,6 +38,8 @@ trial(struct gen *g, struct gen_ndr *n, double rate)
 		return NULL; /* a cut-short trial says nothing */
 	}
 	t->pass = passes(g, &t->r);
+	if (t->r.lost == 0 && t->r.c.late == 0 && t->r.c.tx_measured && t->r.tx_pps > n->zero_loss_pps)
+		n->zero_loss_pps = t->r.tx_pps;
 	n->n_trials++;
 	gen_report_trial_line(stdout, n->n_trials, t);
 	return t;

@@ -143,6 +143,10 @@ gen_report_ndr_text(FILE *f, const struct gen *g, const struct gen_ndr *n)
 		fprintf(f, "%.0f pps (%.3f Mb/s L1 at %.1f B mean frames), %u trials\n",
 			n->ndr_pps, n->ndr_pps * (g->m.mean_frame + 20) * 8 / 1e6, g->m.mean_frame,
 			n->n_trials);
+	if (n->zero_loss_pps > n->ndr_pps)
+		fprintf(f, "highest rate sent without loss: %.0f pps, by a generator-limited trial "
+			"(pf-gen could not offer more: the device under test's NDR is at least that)\n",
+			n->zero_loss_pps);
 	fflush(f);
 }
 
@@ -283,7 +287,7 @@ gen_report_json(const char *path, const struct gen *g, const char *mode,
 							"pass", n->trials[i].pass,
 							"result", result_json(&n->trials[i].r)));
 		json_object_set_new(root, "ndr",
-				    json_pack("{s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f, s:o}",
+				    json_pack("{s:f, s:f, s:f, s:f, s:f, s:b, s:f, s:f, s:f, s:o}",
 					      "lo_pps", n->lo, "hi_pps", n->hi,
 					      "resolution_pct", g->o.ndr_resolution,
 					      "loss_tolerance_pct", g->o.ndr_loss,
@@ -291,6 +295,7 @@ gen_report_json(const char *path, const struct gen *g, const char *mode,
 					      "found", n->best >= 0,
 					      "ndr_pps", n->ndr_pps,
 					      "ndr_bps_l1", n->ndr_pps * (g->m.mean_frame + 20) * 8,
+					      "zero_loss_pps", n->zero_loss_pps,
 					      "trials", trials));
 	}
 	rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -14,6 +14,8 @@ each rate is run --repeat times; the table shows, run by run, the error of
 the sent rate against the asked one, the frames the schedule skipped, and
 the share of the run the TX lcore was on a CPU (getrusage).
 Latency: 20 kpps through dpdk-testpmd --forward-mode=5tswap over memif.
+pf-dataplane (when built): echo.yaml flat out through configs/default.conf,
+and an NDR search from 100 kpps to 4 Mpps.
 Lcores: pf-gen's TX/RX lcore on CPU 1, its main lcore on CPU 0 (pacing);
 testpmd forwards on CPU 1 and pf-gen runs on CPU 0 (latency).
 """
@@ -33,6 +35,43 @@ def pacing(env, rate, seconds, repeat):
                      "--quiet", "--json", js], lcores="0@0,1@1")
         rows.append(r.json["result"])
     return rows
+
+
+def dataplane(env, seconds):
+    """Echo through pf-dataplane (configs/default.conf) flat out, then an
+    NDR search; pf-gen's TX/RX lcore shares CPU 1 with dataplane lcore 2."""
+    sock = env.sock()
+    dp = env.dataplane("configs/default.conf", sock)
+    port = "net_memif0,role=client,socket=%s" % sock
+    js = env.path("dp-max.json")
+    r = env.gen(["--port", port, "--profile", "configs/profiles/echo.yaml", "--rate", "max",
+                 "--duration", str(seconds), "--rx-queues", "2", "--quiet", "--json", js],
+                lcores="0@0,1@1").json["result"]
+    js = env.path("dp-ndr.json")
+    n = env.gen(["--port", port, "--profile", "configs/profiles/echo.yaml", "--ndr",
+                 "--ndr-min", "100kpps", "--ndr-max", "4Mpps", "--ndr-resolution", "5",
+                 "--trial-seconds", "1", "--warmup", "0.3", "--rx-queues", "2", "--json", js],
+                lcores="0@0,1@1").json["ndr"]
+    final = env.stop_dataplane(dp)
+    lat = r["latency_ns"]
+    print()
+    print("| pf-dataplane, echo.yaml, flat out | sent pps | lost | dataplane drops | on CPU | p50 | p99 | max |")
+    print("|---|---|---|---|---|---|---|---|")
+    print("| %g s | %.0f | %d (%.4f %%) | %s | %.0f %% | %.1f us | %.1f us | %.1f us |"
+          % (seconds, r["throughput"]["tx_pps"], r["lost"], r["loss_pct"],
+             " ".join("%s=%d" % kv for kv in final["reasons"].items()) or "0",
+             r["tx_cpu_pct"], lat["p50"] / 1e3, lat["p99"] / 1e3, lat["max"] / 1e3))
+    print()
+    print("NDR (echo.yaml, 100 kpps .. 4 Mpps, 5 %%, 1 s trials): %s; highest rate sent "
+          "without loss %.0f pps" % ("%.0f pps" % n["ndr_pps"] if n["found"] else "none found",
+                                     n["zero_loss_pps"]))
+    for t in n["trials"]:
+        tr = t["result"]
+        print("  %9.0f pps asked: sent %.0f pps, lost %d, %s%s" %
+              (t["rate_pps"], tr["throughput"]["tx_pps"], tr["lost"],
+               "pass" if t["pass"] else "fail",
+               " (generator-limited, TX lcore on CPU %.0f %%)" % tr["tx_cpu_pct"]
+               if tr["generator_limited"] else ""))
 
 
 def test(env, seconds, repeat):
@@ -67,6 +106,8 @@ def test(env, seconds, repeat):
     if res["sent"] == 0 or res["tx_refused"]:
         print("(sent %d, refused by the TX queue %d: the memif link went down?)"
               % (res["sent"], res["tx_refused"]))
+    if genlib.find_tool(env.build, "pf-dataplane"):
+        dataplane(env, seconds)
     with open("/proc/loadavg") as f:
         print("\n(load average at the end: %s)" % " ".join(f.read().split()[:3]))
 
