@@ -67,6 +67,7 @@ struct gen_opts {
 	uint32_t window;            /**< bits per session, power of two */
 	uint32_t link_timeout_ms;
 	uint16_t rx_queues;         /**< RX queues the RX lcore polls (0: default) */
+	uint32_t bucket;            /**< token bucket depth in frames (GEN_BURST) */
 	bool quiet;                 /**< no live lines */
 };
 
@@ -253,7 +254,7 @@ struct gen_lcore {
 	/* TX pacing: token bucket in cycles << 16 */
 	uint64_t next_fp;        /**< when the next frame is due */
 	uint64_t cost_fp;        /**< cycles per frame << 16; 0: flat out */
-	uint64_t depth_fp;       /**< bucket depth: GEN_BURST frames */
+	uint64_t depth_fp;       /**< bucket depth: --bucket frames (32) */
 	uint64_t quota;          /**< measured frames left (--count), UINT64_MAX: none */
 	struct gen_picker pk;
 	/* RX */

@@ -43,6 +43,9 @@ gen_usage(FILE *f, const char *prog)
 		"  --session-order O      round-robin or random\n"
 		"  --priority P           0..255, or weighted W:P,W:P\n"
 		"  --seed N               random choices (default 1)\n"
+		"  --bucket N             token bucket depth in frames (default 32: one burst);\n"
+		"                         deeper catches up after the lcore was descheduled,\n"
+		"                         in back-to-back bursts\n"
 		"Addresses:\n"
 		"  --dst-mac MAC          default 02:00:00:00:00:02\n"
 		"  --src-ip IP            default 10.0.0.1\n"
@@ -82,7 +85,7 @@ enum {
 	O_SIZE, O_SESSIONS, O_ORDER, O_PRIORITY, O_TX_LCORES, O_RX_LCORE, O_DST_MAC,
 	O_SRC_IP, O_DST_IP, O_UDP_PORT, O_SRC_PORT, O_SEED, O_JSON, O_PCAP, O_NDR,
 	O_NDR_MIN, O_NDR_MAX, O_NDR_RES, O_NDR_LOSS, O_TRIAL, O_WINDOW, O_LINK_TIMEOUT,
-	O_RX_ONLY, O_COOKIE, O_QUIET, O_RX_QUEUES,
+	O_RX_ONLY, O_COOKIE, O_QUIET, O_RX_QUEUES, O_BUCKET,
 };
 
 static const struct option longopts[] = {
@@ -120,6 +123,7 @@ static const struct option longopts[] = {
 	{ "cookie", required_argument, NULL, O_COOKIE },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "rx-queues", required_argument, NULL, O_RX_QUEUES },
+	{ "bucket", required_argument, NULL, O_BUCKET },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -255,6 +259,7 @@ gen_opts_parse(int argc, char **argv, struct gen_opts *o)
 	o->ndr_loss = 0;
 	o->trial_ms = 5000;
 	o->window = GEN_WINDOW_DEFAULT;
+	o->bucket = GEN_BURST;
 	o->link_timeout_ms = 10000;
 
 	optind = 1;
@@ -407,6 +412,11 @@ gen_opts_parse(int argc, char **argv, struct gen_opts *o)
 			if (get_u64(optarg, 1, GEN_MAX_RXQ, &v) < 0)
 				return bad(name, optarg, "expected a number of queues, 1..%d", GEN_MAX_RXQ);
 			o->rx_queues = (uint16_t)v;
+			break;
+		case O_BUCKET:
+			if (get_u64(optarg, GEN_BURST, 1u << 20, &v) < 0)
+				return bad(name, optarg, "expected frames, %d..1048576", GEN_BURST);
+			o->bucket = (uint32_t)v;
 			break;
 		case O_RX_ONLY: o->rx_only = true; break;
 		case O_QUIET: o->quiet = true; break;

@@ -51,12 +51,12 @@ gen_report_text(FILE *f, const struct gen *g, const struct gen_result *r)
 		if (r->target_pps > 0)
 			fprintf(f, "  rate           %.0f pps asked, %.0f pps sent%s\n", r->target_pps,
 				r->tx_pps, r->generator_limited ? " (generator-limited: below 99 %)" : "");
-		if (r->c.tx_slips)
-			fprintf(f, "  pacing         %" PRIu64 " frames skipped in %" PRIu64 " slips (the TX lcore fell "
-				"more than a burst behind: descheduled, or the rate is beyond it)\n",
-				r->c.tx_slipped, r->c.tx_slips);
 		else
 			fprintf(f, "  rate           flat out, %.0f pps sent\n", r->tx_pps);
+		if (r->c.tx_slips)
+			fprintf(f, "  pacing         %" PRIu64 " frames skipped in %" PRIu64 " slips (the TX "
+				"lcore fell more than --bucket %u frames behind: descheduled, or the rate "
+				"is beyond it)\n", r->c.tx_slipped, r->c.tx_slips, g->o.bucket);
 		fprintf(f, "  measured       %.3f s after %.3f s warm-up, then a drain of %.3f s%s\n",
 			r->seconds, g->o.warmup_ms / 1000.0, r->drain_seconds,
 			r->drain_capped ? " (cut at its cap: answers kept coming)" : "");
@@ -250,7 +250,7 @@ gen_report_json(const char *path, const struct gen *g, const char *mode,
 		if (g->lcores[i]->roles & GEN_ROLE_TX)
 			json_array_append_new(txl, json_integer(g->lcores[i]->lcore_id));
 	cfg = json_pack("{s:s, s:s, s:I, s:I, s:o, s:i, s:s, s:I, s:I, s:I, s:I, s:I,"
-			" s:I, s:I, s:I, s:f, s:i}",
+			" s:I, s:I, s:I, s:f, s:i, s:I}",
 			"port", g->o.port,
 			"profile", g->prof.path,
 			"link_mbps", (json_int_t)g->link_mbps,
@@ -267,7 +267,8 @@ gen_report_json(const char *path, const struct gen *g, const char *mode,
 			"seed", (json_int_t)g->o.seed,
 			"cookie", (json_int_t)g->m.cookie,
 			"mean_frame_bytes", g->m.mean_frame,
-			"histogram_sub_bits", GEN_HIST_SUB_BITS);
+			"histogram_sub_bits", GEN_HIST_SUB_BITS,
+			"bucket", (json_int_t)g->o.bucket);
 	root = json_pack("{s:s, s:s, s:i, s:s, s:b, s:o, s:o}",
 			 "tool", "pf-gen",
 			 "version", PF_VERSION_STRING,

@@ -44,7 +44,7 @@ gen_set_rate(struct gen *g, double target_pps)
 		lc->cost_fp = (uint64_t)((double)g->tsc_hz * 65536.0 / per);
 		if (lc->cost_fp == 0)
 			lc->cost_fp = 1;
-		lc->depth_fp = lc->cost_fp * GEN_BURST;
+		lc->depth_fp = lc->cost_fp * g->o.bucket;
 	}
 }
 

@@ -11,9 +11,10 @@
 /*
  * Pacing: next_fp is the time the next frame is due, in TSC cycles << 16
  * (the fraction keeps 1 Mpps on a 2.1 GHz TSC -- 2100 cycles a frame --
- * exact over a run). A burst takes every frame that is due, up to 32, so
- * the bucket holds at most one burst: after a stall the lcore sends one
- * burst early, never a flood. With cost_fp 0 it sends flat out.
+ * exact over a run). A burst takes every frame that is due, up to 32, and
+ * the bucket holds --bucket frames (32: one burst): after a stall the
+ * lcore catches up at most that many frames, back to back, and the rest
+ * of the schedule is skipped (counted). With cost_fp 0 it sends flat out.
  */
 static inline unsigned int
 due(struct gen_lcore *lc, uint64_t now)

@@ -55,6 +55,7 @@ NO_EAL = [
     (["--drain-ms", "x"], 2, r"^pf-gen: --drain-ms x: expected milliseconds"),
     (["--window", "100"], 2, r"^pf-gen: --window 100: expected a power of two, 64\.\.1048576$"),
     (["--rx-queues", "0"], 2, r"^pf-gen: --rx-queues 0: expected a number of queues, 1\.\.16$"),
+    (["--bucket", "8"], 2, r"^pf-gen: --bucket 8: expected frames, 32\.\.1048576$"),
     (["--ndr-resolution", "0"], 2, r"^pf-gen: --ndr-resolution 0: expected a percentage"),
     (["--ndr-max", "max"], 2, r"^pf-gen: --ndr-max max: expected a rate in pps or % of line rate$"),
     (["--trial-seconds", "0"], 2, r"^pf-gen: --trial-seconds 0: expected seconds of at least 0\.1$"),
