@@ -27,8 +27,8 @@ due(struct gen_lcore *lc, uint64_t now)
 	if (lc->next_fp > now_fp)
 		return 0;
 	if (unlikely(now_fp - lc->next_fp > lc->depth_fp)) {
-		/* Fell behind (descheduled, or slower than the rate): keep one
-		 * burst, and count what the schedule lost. */
+		/* Fell behind (descheduled, or slower than the rate): keep a
+		 * bucket's worth, and count what the schedule lost. */
 		uint64_t slip = now_fp - lc->depth_fp - lc->next_fp;
 		if (now >= lc->ctl->measure_tsc) {
 			lc->c.tx_slipped += slip / lc->cost_fp;
