@@ -82,13 +82,17 @@ class Env:
         self.n = 0
         self.procs = []
         self.logs = []
+        self.prefixes = []
         self.pf_gen = find_tool(self.build, "pf-gen")
         if not self.pf_gen:
             skip("pf-gen is not built under %s (needs DPDK)" % self.build)
 
     def unique(self, what):
+        """A --file-prefix of its own (its EAL runtime dir is removed at the end)."""
         self.n += 1
-        return "pfgen-%s-%s-%d-%d" % (self.name, what, os.getpid(), self.n)
+        prefix = "pfgen-%s-%s-%d-%d" % (self.name, what, os.getpid(), self.n)
+        self.prefixes.append(prefix)
+        return prefix
 
     def path(self, name):
         return os.path.join(self.tmp, name)
@@ -129,6 +133,9 @@ class Env:
                 except ProcessLookupError:
                     pass
                 p.wait()
+        for prefix in self.prefixes:   # EAL leaves its runtime dir behind
+            for root in ("/var/run/dpdk", os.path.join(os.environ.get("XDG_RUNTIME_DIR", "/nonexistent"), "dpdk")):
+                shutil.rmtree(os.path.join(root, prefix), ignore_errors=True)
         if keep or os.environ.get("PF_GEN_KEEP") == "1":
             print("(scratch kept in %s)" % self.tmp)
         else:
