@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_ethdev.h>
@@ -283,10 +284,17 @@ pf_audit(struct pf_lcore *lc, uint16_t cap_id, uint8_t element,
 	struct pf_audit_rec *rec = &r->rec[h % PF_AUDIT_RING];
 	const uint8_t *p = pf_hdr_bytes;
 
+	uint64_t trace;
+	uint32_t session, seq;
+
+	/* The header sits at any alignment in the frame: copy, don't cast. */
+	memcpy(&trace, p + 16, sizeof(trace));
+	memcpy(&session, p + 24, sizeof(session));
+	memcpy(&seq, p + 28, sizeof(seq));
 	rec->tsc = tsc;
-	rec->trace_id = rte_be_to_cpu_64(*(const unaligned_uint64_t *)(p + 16));
-	rec->session_id = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + 24));
-	rec->seq = rte_be_to_cpu_32(*(const unaligned_uint32_t *)(p + 28));
+	rec->trace_id = rte_be_to_cpu_64(trace);
+	rec->session_id = rte_be_to_cpu_32(session);
+	rec->seq = rte_be_to_cpu_32(seq);
 	rec->cap_id = cap_id;
 	rec->code = code;
 	rec->element = element;

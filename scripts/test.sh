@@ -11,11 +11,16 @@ run_suite() {
 	local dir=$1
 	shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" "$@" >/dev/null
+		meson setup "$dir" "$@" >/dev/null || return 1
 	else
-		meson configure "$dir" "$@" >/dev/null
+		meson configure "$dir" "$@" >/dev/null || return 1
 	fi
-	ninja -C "$dir"
+	# Called as "run_suite ... || rc=1", where set -e does not apply: a
+	# build that fails must fail the suite here, not leave tests to skip.
+	if ! ninja -C "$dir"; then
+		echo "test.sh: build failed in $dir" >&2
+		return 1
+	fi
 	echo "== meson test in $dir"
 	# The runners' own summaries (CUnit's "Run Summary", libFuzzer's stats,
 	# the integration tests' invariant lines) are printed from the logs.

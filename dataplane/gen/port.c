@@ -31,8 +31,8 @@ find_port(const char *device, uint16_t *port_id)
 	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
 		return 0;
 	if (strlen(name) == 7) {
-		char full[RTE_ETH_NAME_MAX_LEN];
-		snprintf(full, sizeof(full), "0000:%s", name);
+		char full[16];
+		snprintf(full, sizeof(full), "0000:%.7s", name);
 		if (rte_eth_dev_get_port_by_name(full, port_id) == 0)
 			return 0;
 	}
