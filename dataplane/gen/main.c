@@ -462,6 +462,10 @@ run(struct gen *g, int n_eal, char **argv)
 	rc = GEN_EXIT_OK;
 out:
 	free(ndr);
+	if (g->rx) {
+		free((void *)(uintptr_t)g->rx->sent_seq); /* --rx-only's map */
+		g->rx->sent_seq = NULL;
+	}
 	gen_port_stop(g);
 	rte_eal_cleanup();
 	return rc;
