@@ -2,32 +2,18 @@
 /* pf_config.c: the configuration loader -- libyaml's document tree walked
  * against the schema of docs/configuration.md, with defaults and cross-checks. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
 #include "pf_config.h"
 #include "pf_wire.h"
-
-/* Longest dotted key ("capabilities[255].routing.lcores[15]"), the longest
- * excerpt of a value quoted back in a message, and "one of a, b, c" lists. */
-#define KEY_LEN 160
-#define FOUND_LEN 72
-#define LIST_LEN 240
-/* A config is a few KB; refuse to read more than this. */
-#define MAX_FILE (4u << 20)
+#include "pf_yaml_private.h"
 
 /* Keys of each mapping, in the order messages list them. */
-#define KEY_ENUM(id, str) id,
-#define KEY_NAME(id, str) str,
-
 #define ROOT_KEYS(X)                                                         \
 	X(RK_DATAPLANE, "dataplane") X(RK_EAL, "eal") X(RK_MEMORY, "memory")  \
 	X(RK_PORTS, "ports") X(RK_GROUPS, "groups") X(RK_ROLES, "roles")      \
@@ -62,24 +48,17 @@
 #define STAGE_KEYS(X)                                                        \
 	X(ST_CAPABILITY, "capability") X(ST_BOND, "bond") X(ST_WIDTH, "width")
 
-/* get_map() tracks at most MAX_KEYS keys per mapping */
-#define MAX_KEYS 16
-#define DEFINE_KEYS(list, prefix)                                            \
-	enum { list(KEY_ENUM) prefix##_COUNT };                                \
-	_Static_assert(prefix##_COUNT <= MAX_KEYS, #prefix " has too many keys"); \
-	static const char *const prefix##_names[] = { list(KEY_NAME) }
-
-DEFINE_KEYS(ROOT_KEYS, RK);
-DEFINE_KEYS(DATAPLANE_KEYS, DK);
-DEFINE_KEYS(MEMORY_KEYS, MK);
-DEFINE_KEYS(PORT_KEYS, PK);
-DEFINE_KEYS(POLICY_KEYS, PO);
-DEFINE_KEYS(ROLE_KEYS, RO);
-DEFINE_KEYS(SESSION_KEYS, SE);
-DEFINE_KEYS(CAP_KEYS, CK);
-DEFINE_KEYS(RATE_KEYS, RA);
-DEFINE_KEYS(MOLECULE_KEYS, MO);
-DEFINE_KEYS(STAGE_KEYS, ST);
+PF_YAML_DEFINE_KEYS(ROOT_KEYS, RK);
+PF_YAML_DEFINE_KEYS(DATAPLANE_KEYS, DK);
+PF_YAML_DEFINE_KEYS(MEMORY_KEYS, MK);
+PF_YAML_DEFINE_KEYS(PORT_KEYS, PK);
+PF_YAML_DEFINE_KEYS(POLICY_KEYS, PO);
+PF_YAML_DEFINE_KEYS(ROLE_KEYS, RO);
+PF_YAML_DEFINE_KEYS(SESSION_KEYS, SE);
+PF_YAML_DEFINE_KEYS(CAP_KEYS, CK);
+PF_YAML_DEFINE_KEYS(RATE_KEYS, RA);
+PF_YAML_DEFINE_KEYS(MOLECULE_KEYS, MO);
+PF_YAML_DEFINE_KEYS(STAGE_KEYS, ST);
 
 /*
  * A group's policy when the config leaves keys out. Replicate is capped by
@@ -97,12 +76,8 @@ static const struct {
 };
 
 struct loader {
-	const char *name;      /* file name in messages */
-	yaml_document_t *doc;
+	struct pf_yaml y;      /* file name, document, message */
 	struct pf_config *cfg; /* scratch copy, handed over on success */
-	char *err;
-	size_t errlen;
-	char found[FOUND_LEN + 8]; /* the "found WHAT" of the message in progress */
 	/* canonical id of each port's device, to refuse a device used twice */
 	char device_ids[PF_MAX_PORTS][PF_DEVICE_LEN];
 	/* replicate a group sets explicitly (0: left out), inherited by overrides */
@@ -114,262 +89,9 @@ struct loader {
 	bool stage_is_map[PF_MAX_MOLECULES][PF_MAX_STAGES];
 };
 
-/* ---- messages ---------------------------------------------------------- */
-
-static unsigned long
-line_of(const yaml_node_t *n)
-{
-	return n ? (unsigned long)n->start_mark.line + 1 : 1;
-}
-
-/* Writes "FILE:LINE: KEY: <fmt>" and returns -EINVAL. */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct loader *L, const yaml_node_t *n, const char *key, const char *fmt,
-     ...)
-{
-	va_list ap;
-	int off;
-
-	if (!L->err || L->errlen == 0)
-		return -EINVAL;
-	off = snprintf(L->err, L->errlen, "%s:%lu: %s: ", L->name, line_of(n),
-		       *key ? key : "(top level)");
-	if (off >= 0 && (size_t)off < L->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(L->err + off, L->errlen - (size_t)off, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/*
- * Copies len bytes of s into out as one printable line: quotes, backslashes
- * and control bytes are escaped, so that a value can never split the
- * message; text longer than the buffer ends in "...".
- */
-static void
-printable(char *out, size_t size, const unsigned char *s, size_t len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char tmp[8];
-		int t;
-
-		if (s[i] == '"' || s[i] == '\\')
-			t = snprintf(tmp, sizeof(tmp), "\\%c", s[i]);
-		else if (s[i] < 0x20 || s[i] == 0x7f)
-			t = snprintf(tmp, sizeof(tmp), "\\x%02x", s[i]);
-		else
-			t = snprintf(tmp, sizeof(tmp), "%c", s[i]);
-		if (o + (size_t)t + 4 > size) {
-			/* do not cut a UTF-8 sequence in half */
-			while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-				o--;
-			if (o > 0 && (unsigned char)out[o - 1] >= 0xc0)
-				o--;
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(out + o, tmp, (size_t)t);
-		o += (size_t)t;
-	}
-	out[o] = '\0';
-}
-
-static const char *
-text(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-/* A plain scalar YAML reads as null: nothing, "~" or "null". */
-static bool
-is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-
-	if (!n)
-		return true;
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(text(n), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The "found WHAT" of a message: a node's kind, or its text quoted. */
-static const char *
-found(struct loader *L, const yaml_node_t *n)
-{
-	char body[FOUND_LEN];
-
-	if (is_null(n))
-		return "nothing";
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SCALAR_NODE:
-		printable(body, sizeof(body), n->data.scalar.value,
-			  n->data.scalar.length);
-		snprintf(L->found, sizeof(L->found), "\"%s\"", body);
-		return L->found;
-	default:
-		return "nothing";
-	}
-}
-
-/* "a, b, c" from a list of names. */
-static const char *
-join(char *out, size_t size, const char *const names[], size_t n)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n && o < size; i++)
-		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "",
-				      names[i]);
-	return out;
-}
-
-/* parent.child; a key too long for KEY_LEN ends in "..." */
-static const char *
-kjoin(char *buf, const char *parent, const char *child)
-{
-	if (snprintf(buf, KEY_LEN, "%s%s%s", parent, *parent ? "." : "", child) >= KEY_LEN)
-		memcpy(buf + KEY_LEN - 4, "...", 4);
-	return buf;
-}
-
-/* parent[i] */
-static const char *
-kidx(char *buf, const char *parent, size_t i)
-{
-	if (snprintf(buf, KEY_LEN, "%s[%zu]", parent, i) >= KEY_LEN)
-		memcpy(buf + KEY_LEN - 4, "...", 4);
-	return buf;
-}
-
 /* ---- typed readers ------------------------------------------------------
- * Each takes the value node (NULL when the key was left out: the default
- * stays) and the dotted key for messages. */
-
-static const yaml_node_t *
-node(struct loader *L, int index)
-{
-	return yaml_document_get_node(L->doc, index);
-}
-
-static size_t
-seq_len(const yaml_node_t *n)
-{
-	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-}
-
-static const yaml_node_t *
-seq_at(struct loader *L, const yaml_node_t *n, size_t i)
-{
-	return node(L, n->data.sequence.items.start[i]);
-}
-
-/*
- * Checks that n is a mapping whose keys are all among names[] and appear
- * once; vals[i] is set to the value of names[i], or NULL. Null is an empty
- * mapping, so that a section whose entries are all commented out is valid.
- */
-static int
-get_map(struct loader *L, const yaml_node_t *n, const char *key,
-	const char *const names[], size_t count, const yaml_node_t *vals[])
-{
-	const yaml_node_t *keys[MAX_KEYS] = { NULL };
-	char list[LIST_LEN], k[KEY_LEN], kname[FOUND_LEN];
-
-	memset(vals, 0, count * sizeof(*vals));
-	if (is_null(n))
-		return 0;
-	join(list, sizeof(list), names, count);
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(L, n, key, "expected a mapping of %s, found %s", list,
-			    found(L, n));
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		const yaml_node_t *kn = node(L, p->key);
-		size_t i;
-
-		if (kn->type != YAML_SCALAR_NODE || is_null(kn))
-			return fail(L, kn, key, "expected a key name, found %s",
-				    found(L, kn));
-		for (i = 0; i < count; i++)
-			if (strlen(names[i]) == kn->data.scalar.length &&
-			    strcmp(text(kn), names[i]) == 0)
-				break;
-		if (i == count) {
-			printable(kname, sizeof(kname), kn->data.scalar.value,
-				  kn->data.scalar.length);
-			return fail(L, kn, kjoin(k, key, kname),
-				    "expected one of %s, found unknown key", list);
-		}
-		if (keys[i])
-			return fail(L, kn, kjoin(k, key, names[i]),
-				    "expected each key once, found it again (first at line %lu)",
-				    line_of(keys[i]));
-		keys[i] = kn;
-		vals[i] = node(L, p->value);
-	}
-	return 0;
-}
-
-/* Checks that n is a list of min..max entries (null: empty); *len gets its length. */
-static int
-get_seq(struct loader *L, const yaml_node_t *n, const char *key,
-	const char *what, size_t min, size_t max, size_t *len)
-{
-	*len = 0;
-	if (is_null(n)) {
-		if (min > 0)
-			return fail(L, n, key, "expected %s, found nothing", what);
-		return 0;
-	}
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(L, n, key, "expected %s, found %s", what, found(L, n));
-	*len = seq_len(n);
-	if (*len == 0 && min > 0)
-		return fail(L, n, key, "expected %s, found an empty list", what);
-	if (*len < min || *len > max)
-		return fail(L, n, key, "expected %s, found %zu entries", what, *len);
-	return 0;
-}
-
-/* A required key left out of the mapping m. */
-static int
-missing(struct loader *L, const yaml_node_t *m, const char *parent,
-	const char *child, const char *what)
-{
-	char k[KEY_LEN];
-
-	return fail(L, m, kjoin(k, parent, child), "expected %s (required), found nothing",
-		    what);
-}
-
-/* Text of a scalar of fewer than size bytes, without NUL bytes. */
-static int
-get_text(struct loader *L, const yaml_node_t *n, const char *key,
-	 const char *what, size_t size, const char **out)
-{
-	if (!n || n->type != YAML_SCALAR_NODE || is_null(n))
-		return fail(L, n, key, "expected %s, found %s", what, found(L, n));
-	if (strlen(text(n)) != n->data.scalar.length)
-		return fail(L, n, key, "expected %s, found text with a NUL byte", what);
-	if (n->data.scalar.length >= size)
-		return fail(L, n, key, "expected %s of at most %zu characters, found %zu characters",
-			    what, size - 1, n->data.scalar.length);
-	*out = text(n);
-	return 0;
-}
+ * Config-only readers over pf_yaml's. Each takes the value node (NULL when
+ * the key was left out: the default stays) and the dotted key for messages. */
 
 static int
 get_str(struct loader *L, const yaml_node_t *n, const char *key,
@@ -380,7 +102,7 @@ get_str(struct loader *L, const yaml_node_t *n, const char *key,
 
 	if (!n)
 		return 0;
-	rc = get_text(L, n, key, what, size, &s);
+	rc = pf_yaml_text(&L->y, n, key, what, size, &s);
 	if (rc == 0)
 		memcpy(out, s, strlen(s) + 1);
 	return rc;
@@ -408,12 +130,14 @@ static int
 get_int(struct loader *L, const yaml_node_t *n, const char *key,
 	long long min, long long max, long long *v)
 {
-	if (!n || n->type != YAML_SCALAR_NODE || is_null(n) ||
-	    strlen(text(n)) != n->data.scalar.length || !parse_int(text(n), v))
-		return fail(L, n, key, "expected an integer, found %s", found(L, n));
+	if (!n || n->type != YAML_SCALAR_NODE || pf_yaml_is_null(n) ||
+	    strlen(pf_yaml_scalar(n)) != n->data.scalar.length || !parse_int(pf_yaml_scalar(n), v))
+		return pf_yaml_fail(&L->y, n, key, "expected an integer, found %s",
+				    pf_yaml_found(&L->y, n));
 	if (*v < min || *v > max)
-		return fail(L, n, key, "expected an integer between %lld and %lld, found %s",
-			    min, max, text(n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected an integer between %lld and %lld, found %s",
+				    min, max, pf_yaml_scalar(n));
 	return 0;
 }
 
@@ -465,28 +189,12 @@ get_pow2(struct loader *L, const yaml_node_t *n, const char *key,
 		return 0;
 	rc = get_int(L, n, key, 0, (long long)UINT32_MAX, &v);
 	if (rc == 0 && (v < min || v > max || (v & (v - 1)) != 0))
-		rc = fail(L, n, key, "expected a power of two between %u and %u, found %s",
-			  min, max, text(n));
+		rc = pf_yaml_fail(&L->y, n, key,
+				  "expected a power of two between %u and %u, found %s",
+				  min, max, pf_yaml_scalar(n));
 	if (rc == 0)
 		*out = (uint32_t)v;
 	return rc;
-}
-
-/* One of a few words (drop|pass, normal|high): *idx gets its position. */
-static int
-get_word(struct loader *L, const yaml_node_t *n, const char *key,
-	 const char *const words[], size_t count, unsigned int *idx)
-{
-	char list[LIST_LEN];
-
-	join(list, sizeof(list), words, count);
-	if (n && n->type == YAML_SCALAR_NODE && !is_null(n))
-		for (size_t i = 0; i < count; i++)
-			if (strcmp(text(n), words[i]) == 0) {
-				*idx = (unsigned int)i;
-				return 0;
-			}
-	return fail(L, n, key, "expected one of %s, found %s", list, found(L, n));
 }
 
 /* A name: 1..PF_NAME_LEN-1 characters of [A-Za-z0-9_-]. */
@@ -495,15 +203,15 @@ get_name(struct loader *L, const yaml_node_t *n, const char *key,
 	 const char *what, char out[PF_NAME_LEN])
 {
 	const char *s;
-	int rc = get_text(L, n, key, what, PF_NAME_LEN, &s);
+	int rc = pf_yaml_text(&L->y, n, key, what, PF_NAME_LEN, &s);
 
 	if (rc)
 		return rc;
 	if (*s == '\0' || s[strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 				      "abcdefghijklmnopqrstuvwxyz0123456789_-")] != '\0')
-		return fail(L, n, key,
-			    "expected %s made of A-Z a-z 0-9 _ -, found %s", what,
-			    found(L, n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected %s made of A-Z a-z 0-9 _ -, found %s", what,
+				    pf_yaml_found(&L->y, n));
 	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
@@ -513,25 +221,25 @@ static int
 get_lcores(struct loader *L, const yaml_node_t *n, const char *key,
 	   struct pf_lcore_set *set)
 {
-	char what[64], k[KEY_LEN];
+	char what[64], k[PF_YAML_KEY_LEN];
 	size_t len;
 	int rc;
 
 	snprintf(what, sizeof(what), "a list of 1 to %d lcore ids", PF_MAX_SET);
-	rc = get_seq(L, n, key, what, 1, PF_MAX_SET, &len);
+	rc = pf_yaml_seq(&L->y, n, key, what, 1, PF_MAX_SET, &len);
 	if (rc)
 		return rc;
 	for (size_t i = 0; i < len; i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
 		long long v;
 
-		rc = get_int(L, it, kidx(k, key, i), 0, PF_MAX_LCORE - 1, &v);
+		rc = get_int(L, it, pf_yaml_kidx(k, key, i), 0, PF_MAX_LCORE - 1, &v);
 		if (rc)
 			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (set->ids[j] == v)
-				return fail(L, it, k,
-					    "expected distinct lcore ids, found %lld twice", v);
+				return pf_yaml_fail(&L->y, it, k,
+						    "expected distinct lcore ids, found %lld twice", v);
 		set->ids[i] = (uint16_t)v;
 	}
 	set->n = (uint16_t)len;
@@ -547,12 +255,12 @@ load_dataplane(struct loader *L, const yaml_node_t *n)
 	static const char *const idle[] = { "poll", "yield" };
 	struct pf_config *cfg = L->cfg;
 	const yaml_node_t *v[DK_COUNT];
-	char k[KEY_LEN];
+	char k[PF_YAML_KEY_LEN];
 	const char *rules, *slash;
 	unsigned int idx;
 	int rc;
 
-	rc = get_map(L, n, "dataplane", DK_names, DK_COUNT, v);
+	rc = pf_yaml_map(&L->y, n, "dataplane", DK_names, DK_COUNT, v);
 	if (rc)
 		return rc;
 	if ((rc = get_u16(L, v[DK_UDP_PORT], "dataplane.udp_port", 1, 65535,
@@ -568,23 +276,24 @@ load_dataplane(struct loader *L, const yaml_node_t *n)
 			  cfg->stats_segment, PF_PATH_LEN)))
 		return rc;
 	if (v[DK_NON_PF]) {
-		rc = get_word(L, v[DK_NON_PF], "dataplane.non_packetflow", non_pf, 2, &idx);
+		rc = pf_yaml_word(&L->y, v[DK_NON_PF], "dataplane.non_packetflow", non_pf,
+				  2, &idx);
 		if (rc)
 			return rc;
 		cfg->pass_non_pf = idx == 1;
 	}
 	if (v[DK_IDLE]) {
-		rc = get_word(L, v[DK_IDLE], "dataplane.idle", idle, 2, &idx);
+		rc = pf_yaml_word(&L->y, v[DK_IDLE], "dataplane.idle", idle, 2, &idx);
 		if (rc)
 			return rc;
 		cfg->idle_yield = idx == 1;
 	}
 	if (v[DK_CONTROL] && cfg->control_socket[0] == '\0')
-		return fail(L, v[DK_CONTROL], "dataplane.control_socket",
-			    "expected a path, found \"\"");
+		return pf_yaml_fail(&L->y, v[DK_CONTROL], "dataplane.control_socket",
+				    "expected a path, found \"\"");
 	if (v[DK_STATS] && cfg->stats_segment[0] == '\0')
-		return fail(L, v[DK_STATS], "dataplane.stats_segment",
-			    "expected a path, found \"\"");
+		return pf_yaml_fail(&L->y, v[DK_STATS], "dataplane.stats_segment",
+				    "expected a path, found \"\"");
 	if (!v[DK_RULES])
 		return 0;
 	/* "" turns the rules off; a quoted empty string is not null */
@@ -592,23 +301,23 @@ load_dataplane(struct loader *L, const yaml_node_t *n)
 	    v[DK_RULES]->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
 	    v[DK_RULES]->data.scalar.length == 0)
 		return 0;
-	rc = get_text(L, v[DK_RULES], kjoin(k, "dataplane", "rules"),
-		      "a path (\"\" for no rules)", PF_PATH_LEN, &rules);
+	rc = pf_yaml_text(&L->y, v[DK_RULES], pf_yaml_kjoin(k, "dataplane", "rules"),
+			  "a path (\"\" for no rules)", PF_PATH_LEN, &rules);
 	if (rc)
 		return rc;
 	/* relative to the config file's directory, not to the process's */
-	slash = strrchr(L->name, '/');
+	slash = strrchr(L->y.name, '/');
 	if (rules[0] == '/' || !slash) {
 		memcpy(cfg->rules_file, rules, strlen(rules) + 1);
 		return 0;
 	}
-	if ((size_t)(slash - L->name) + 1 + strlen(rules) >= PF_PATH_LEN)
-		return fail(L, v[DK_RULES], k,
-			    "expected a path of at most %d characters once resolved against %.*s, found %zu characters",
-			    PF_PATH_LEN - 1, (int)(slash - L->name + 1), L->name,
-			    (size_t)(slash - L->name) + 1 + strlen(rules));
+	if ((size_t)(slash - L->y.name) + 1 + strlen(rules) >= PF_PATH_LEN)
+		return pf_yaml_fail(&L->y, v[DK_RULES], k,
+				    "expected a path of at most %d characters once resolved against %.*s, found %zu characters",
+				    PF_PATH_LEN - 1, (int)(slash - L->y.name + 1), L->y.name,
+				    (size_t)(slash - L->y.name) + 1 + strlen(rules));
 	snprintf(cfg->rules_file, PF_PATH_LEN, "%.*s%s",
-		 (int)(slash - L->name + 1), L->name, rules);
+		 (int)(slash - L->y.name + 1), L->y.name, rules);
 	return 0;
 }
 
@@ -616,15 +325,15 @@ static int
 load_eal(struct loader *L, const yaml_node_t *n)
 {
 	struct pf_config *cfg = L->cfg;
-	char what[64], k[KEY_LEN];
+	char what[64], k[PF_YAML_KEY_LEN];
 	size_t len;
 	int rc;
 
 	snprintf(what, sizeof(what), "a list of at most %d EAL arguments",
 		 PF_MAX_EAL_ARGS);
-	rc = get_seq(L, n, "eal", what, 0, PF_MAX_EAL_ARGS, &len);
+	rc = pf_yaml_seq(&L->y, n, "eal", what, 0, PF_MAX_EAL_ARGS, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++)
-		rc = get_str(L, seq_at(L, n, i), kidx(k, "eal", i),
+		rc = get_str(L, pf_yaml_seq_at(&L->y, n, i), pf_yaml_kidx(k, "eal", i),
 			     "an argument (string or number)", cfg->eal_args[i],
 			     PF_DEVICE_LEN);
 	if (rc == 0)
@@ -639,7 +348,7 @@ load_memory(struct loader *L, const yaml_node_t *n)
 	const yaml_node_t *v[MK_COUNT];
 	int rc;
 
-	if ((rc = get_map(L, n, "memory", MK_names, MK_COUNT, v)) ||
+	if ((rc = pf_yaml_map(&L->y, n, "memory", MK_names, MK_COUNT, v)) ||
 	    (rc = get_u32(L, v[MK_MBUFS], "memory.mbufs", 1023, 16777215,
 			  &cfg->mbufs)) ||
 	    (rc = get_u32(L, v[MK_CACHE], "memory.mbuf_cache", 0, 512,
@@ -721,50 +430,53 @@ load_port(struct loader *L, const yaml_node_t *n, size_t idx)
 	struct pf_config *cfg = L->cfg;
 	struct pf_port_conf *p = &cfg->ports[idx];
 	const yaml_node_t *v[PK_COUNT];
-	char key[KEY_LEN], k[KEY_LEN];
+	char key[PF_YAML_KEY_LEN], k[PF_YAML_KEY_LEN];
 	int rc;
 
-	kidx(key, "ports", idx);
-	rc = get_map(L, n, key, PK_names, PK_COUNT, v);
+	pf_yaml_kidx(key, "ports", idx);
+	rc = pf_yaml_map(&L->y, n, key, PK_names, PK_COUNT, v);
 	if (rc)
 		return rc;
-	if (is_null(n))
-		return fail(L, n, key, "expected a mapping of %s, found nothing",
-			    "name, device, rx_lcores, rx_desc, tx_desc");
-	p->line = (int)line_of(n);
+	if (pf_yaml_is_null(n))
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a mapping of %s, found nothing",
+				    "name, device, rx_lcores, rx_desc, tx_desc");
+	p->line = (int)pf_yaml_line(n);
 	p->rx_desc = 1024;
 	p->tx_desc = 1024;
 	if (!v[PK_NAME])
-		return missing(L, n, key, "name", "a port name");
+		return pf_yaml_missing(&L->y, n, key, "name", "a port name");
 	if (!v[PK_DEVICE])
-		return missing(L, n, key, "device", "a PCI address or vdev string");
+		return pf_yaml_missing(&L->y, n, key, "device",
+				       "a PCI address or vdev string");
 	if (!v[PK_RX_LCORES])
-		return missing(L, n, key, "rx_lcores", "a list of RX lcore ids");
-	if ((rc = get_name(L, v[PK_NAME], kjoin(k, key, "name"), "a port name",
+		return pf_yaml_missing(&L->y, n, key, "rx_lcores",
+				       "a list of RX lcore ids");
+	if ((rc = get_name(L, v[PK_NAME], pf_yaml_kjoin(k, key, "name"), "a port name",
 			   p->name)))
 		return rc;
 	for (size_t j = 0; j < idx; j++)
 		if (strcmp(cfg->ports[j].name, p->name) == 0)
-			return fail(L, v[PK_NAME], k,
-				    "expected a name no other port has, found \"%s\" (also ports[%zu])",
-				    p->name, j);
-	if ((rc = get_str(L, v[PK_DEVICE], kjoin(k, key, "device"),
+			return pf_yaml_fail(&L->y, v[PK_NAME], k,
+					    "expected a name no other port has, found \"%s\" (also ports[%zu])",
+					    p->name, j);
+	if ((rc = get_str(L, v[PK_DEVICE], pf_yaml_kjoin(k, key, "device"),
 			  "a PCI address or vdev string", p->device, PF_DEVICE_LEN)))
 		return rc;
 	if (!device_id(p->device, ids[idx], PF_DEVICE_LEN, &p->is_vdev))
-		return fail(L, v[PK_DEVICE], k,
-			    "expected a PCI address (DDDD:BB:DD.F or BB:DD.F) or a vdev (net_NAME,ARGS or eth_NAME,ARGS), found %s",
-			    found(L, v[PK_DEVICE]));
+		return pf_yaml_fail(&L->y, v[PK_DEVICE], k,
+				    "expected a PCI address (DDDD:BB:DD.F or BB:DD.F) or a vdev (net_NAME,ARGS or eth_NAME,ARGS), found %s",
+				    pf_yaml_found(&L->y, v[PK_DEVICE]));
 	for (size_t j = 0; j < idx; j++)
 		if (strcasecmp(ids[j], ids[idx]) == 0)
-			return fail(L, v[PK_DEVICE], k,
-				    "expected a device no other port uses, found %s (also ports[%zu])",
-				    found(L, v[PK_DEVICE]), j);
-	if ((rc = get_lcores(L, v[PK_RX_LCORES], kjoin(k, key, "rx_lcores"),
+			return pf_yaml_fail(&L->y, v[PK_DEVICE], k,
+					    "expected a device no other port uses, found %s (also ports[%zu])",
+					    pf_yaml_found(&L->y, v[PK_DEVICE]), j);
+	if ((rc = get_lcores(L, v[PK_RX_LCORES], pf_yaml_kjoin(k, key, "rx_lcores"),
 			     &p->rx_lcores)) ||
-	    (rc = get_u16(L, v[PK_RX_DESC], kjoin(k, key, "rx_desc"), 64, 32768,
+	    (rc = get_u16(L, v[PK_RX_DESC], pf_yaml_kjoin(k, key, "rx_desc"), 64, 32768,
 			  &p->rx_desc)) ||
-	    (rc = get_u16(L, v[PK_TX_DESC], kjoin(k, key, "tx_desc"), 64, 32768,
+	    (rc = get_u16(L, v[PK_TX_DESC], pf_yaml_kjoin(k, key, "tx_desc"), 64, 32768,
 			  &p->tx_desc)))
 		return rc;
 	return 0;
@@ -779,10 +491,11 @@ load_ports(struct loader *L, const yaml_node_t *root, const yaml_node_t *n)
 
 	snprintf(what, sizeof(what), "a list of 1 to %d ports", PF_MAX_PORTS);
 	if (!n)
-		return fail(L, root, "ports", "expected %s (required), found nothing", what);
-	rc = get_seq(L, n, "ports", what, 1, PF_MAX_PORTS, &len);
+		return pf_yaml_fail(&L->y, root, "ports",
+				    "expected %s (required), found nothing", what);
+	rc = pf_yaml_seq(&L->y, n, "ports", what, 1, PF_MAX_PORTS, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++)
-		rc = load_port(L, seq_at(L, n, i), i);
+		rc = load_port(L, pf_yaml_seq_at(&L->y, n, i), i);
 	if (rc == 0)
 		L->cfg->n_ports = (uint16_t)len;
 	return rc;
@@ -801,17 +514,17 @@ get_policy(struct loader *L, const yaml_node_t *n, const char *key,
 {
 	static const char *const prios[] = { "normal", "high" };
 	const yaml_node_t *v[PO_COUNT];
-	char k[KEY_LEN], lk[KEY_LEN], list[LIST_LEN];
+	char k[PF_YAML_KEY_LEN], lk[PF_YAML_KEY_LEN], list[PF_YAML_LIST_LEN];
 	const char *balances[PF_BALANCE_COUNT];
 	unsigned int idx;
 	int rc;
 
-	rc = get_map(L, n, key, PO_names, PO_COUNT, v);
+	rc = pf_yaml_map(&L->y, n, key, PO_names, PO_COUNT, v);
 	if (rc)
 		return rc;
 	*replicate_set = v[PO_REPLICATE] != NULL;
 	if (v[PO_LCORES] &&
-	    (rc = get_lcores(L, v[PO_LCORES], kjoin(lk, key, "lcores"), &p->lcores)))
+	    (rc = get_lcores(L, v[PO_LCORES], pf_yaml_kjoin(lk, key, "lcores"), &p->lcores)))
 		return rc;
 	if (!v[PO_LCORES])
 		snprintf(lk, sizeof(lk), "%s", inherited_lcores_key);
@@ -820,30 +533,33 @@ get_policy(struct loader *L, const yaml_node_t *n, const char *key,
 
 		for (unsigned int i = 0; i < PF_BALANCE_COUNT; i++)
 			balances[i] = pf_balance_name(i);
-		if (v[PO_BALANCE]->type == YAML_SCALAR_NODE && !is_null(v[PO_BALANCE]))
-			b = pf_balance_by_name(text(v[PO_BALANCE]));
+		if (v[PO_BALANCE]->type == YAML_SCALAR_NODE && !pf_yaml_is_null(v[PO_BALANCE]))
+			b = pf_balance_by_name(pf_yaml_scalar(v[PO_BALANCE]));
 		if (b < 0)
-			return fail(L, v[PO_BALANCE], kjoin(k, key, "balance"),
-				    "expected one of %s, found %s",
-				    join(list, sizeof(list), balances, PF_BALANCE_COUNT),
-				    found(L, v[PO_BALANCE]));
+			return pf_yaml_fail(&L->y, v[PO_BALANCE],
+					    pf_yaml_kjoin(k, key, "balance"),
+					    "expected one of %s, found %s",
+					    pf_yaml_join(list, sizeof(list), balances,
+							 PF_BALANCE_COUNT),
+					    pf_yaml_found(&L->y, v[PO_BALANCE]));
 		p->balance = (uint8_t)b;
 	}
 	if (v[PO_PRIORITY]) {
-		rc = get_word(L, v[PO_PRIORITY], kjoin(k, key, "priority"), prios, 2, &idx);
+		rc = pf_yaml_word(&L->y, v[PO_PRIORITY], pf_yaml_kjoin(k, key, "priority"),
+				  prios, 2, &idx);
 		if (rc)
 			return rc;
 		p->high_prio = (uint8_t)idx;
 	}
 	if (v[PO_REPLICATE]) {
-		rc = get_u8(L, v[PO_REPLICATE], kjoin(k, key, "replicate"), 1, PF_MAX_SET,
+		rc = get_u8(L, v[PO_REPLICATE], pf_yaml_kjoin(k, key, "replicate"), 1, PF_MAX_SET,
 			    &p->replicate);
 		if (rc)
 			return rc;
 		if (p->replicate > p->lcores.n)
-			return fail(L, v[PO_REPLICATE], k,
-				    "expected at most %u (one copy per lcore of %s), found %u",
-				    p->lcores.n, lk, p->replicate);
+			return pf_yaml_fail(&L->y, v[PO_REPLICATE], k,
+					    "expected at most %u (one copy per lcore of %s), found %u",
+					    p->lcores.n, lk, p->replicate);
 	} else {
 		p->replicate = (uint8_t)(dflt_replicate < p->lcores.n ? dflt_replicate
 								       : p->lcores.n);
@@ -857,44 +573,48 @@ static int
 load_groups(struct loader *L, const yaml_node_t *n)
 {
 	const yaml_node_t *seen[PF_GROUP_COUNT + 1] = { NULL };
-	char k[KEY_LEN], lk[KEY_LEN], list[LIST_LEN], kname[FOUND_LEN];
+	char k[PF_YAML_KEY_LEN], lk[PF_YAML_KEY_LEN], list[PF_YAML_LIST_LEN];
+	char kname[PF_YAML_FOUND_LEN];
 	const char *syms[PF_GROUP_COUNT];
 	bool set;
 	int rc;
 
 	for (unsigned int g = 1; g <= PF_GROUP_COUNT; g++)
 		syms[g - 1] = pf_group_get(g)->symbol;
-	join(list, sizeof(list), syms, PF_GROUP_COUNT);
-	if (is_null(n))
+	pf_yaml_join(list, sizeof(list), syms, PF_GROUP_COUNT);
+	if (pf_yaml_is_null(n))
 		return 0;
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(L, n, "groups", "expected a mapping of %s, found %s", list,
-			    found(L, n));
+		return pf_yaml_fail(&L->y, n, "groups",
+				    "expected a mapping of %s, found %s", list,
+				    pf_yaml_found(&L->y, n));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
 	     p < n->data.mapping.pairs.top; p++) {
-		const yaml_node_t *kn = node(L, p->key);
+		const yaml_node_t *kn = pf_yaml_node(&L->y, p->key);
 		const struct pf_group_info *g = NULL;
 
-		if (kn->type != YAML_SCALAR_NODE || is_null(kn))
-			return fail(L, kn, "groups", "expected a group symbol, found %s",
-				    found(L, kn));
-		if (strlen(text(kn)) == kn->data.scalar.length)
-			g = pf_group_by_symbol(text(kn));
+		if (kn->type != YAML_SCALAR_NODE || pf_yaml_is_null(kn))
+			return pf_yaml_fail(&L->y, kn, "groups",
+					    "expected a group symbol, found %s",
+					    pf_yaml_found(&L->y, kn));
+		if (strlen(pf_yaml_scalar(kn)) == kn->data.scalar.length)
+			g = pf_group_by_symbol(pf_yaml_scalar(kn));
 		if (!g) {
-			printable(kname, sizeof(kname), kn->data.scalar.value,
-				  kn->data.scalar.length);
-			return fail(L, kn, kjoin(k, "groups", kname),
-				    "expected one of %s, found unknown group", list);
+			pf_yaml_printable(kname, sizeof(kname), kn->data.scalar.value,
+					  kn->data.scalar.length);
+			return pf_yaml_fail(&L->y, kn, pf_yaml_kjoin(k, "groups", kname),
+					    "expected one of %s, found unknown group",
+					    list);
 		}
-		kjoin(k, "groups", g->symbol);
+		pf_yaml_kjoin(k, "groups", g->symbol);
 		if (seen[g->number])
-			return fail(L, kn, k,
-				    "expected each group once, found it again (first at line %lu)",
-				    line_of(seen[g->number]));
+			return pf_yaml_fail(&L->y, kn, k,
+					    "expected each group once, found it again (first at line %lu)",
+					    pf_yaml_line(seen[g->number]));
 		seen[g->number] = kn;
-		rc = get_policy(L, node(L, p->value), k, &L->cfg->groups[g->number],
+		rc = get_policy(L, pf_yaml_node(&L->y, p->value), k, &L->cfg->groups[g->number],
 				group_defaults[g->number].replicate,
-				kjoin(lk, k, "lcores"), &set);
+				pf_yaml_kjoin(lk, k, "lcores"), &set);
 		if (rc)
 			return rc;
 		if (set)
@@ -908,18 +628,19 @@ static int
 role_bit(struct loader *L, const yaml_node_t *n, const char *key, uint64_t *bit)
 {
 	const struct pf_config *cfg = L->cfg;
-	char list[LIST_LEN];
+	char list[PF_YAML_LIST_LEN];
 	size_t o = 0;
 
-	if (n->type == YAML_SCALAR_NODE && !is_null(n) &&
-	    (*bit = pf_config_role_bit(cfg, text(n))) != 0)
+	if (n->type == YAML_SCALAR_NODE && !pf_yaml_is_null(n) &&
+	    (*bit = pf_config_role_bit(cfg, pf_yaml_scalar(n))) != 0)
 		return 0;
 	list[0] = '\0';
 	for (uint16_t i = 0; i < cfg->n_roles && o < sizeof(list); i++)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
 				      i ? ", " : "", cfg->roles[i].name);
-	return fail(L, n, key, "expected a role name (%s), found %s",
-		    cfg->n_roles ? list : "no roles are defined", found(L, n));
+	return pf_yaml_fail(&L->y, n, key, "expected a role name (%s), found %s",
+			    cfg->n_roles ? list : "no roles are defined",
+			    pf_yaml_found(&L->y, n));
 }
 
 /* OR of the bits (or of their closures) of a list of role names. */
@@ -927,17 +648,17 @@ static int
 role_list(struct loader *L, const yaml_node_t *n, const char *key,
 	  bool closure, uint64_t *mask)
 {
-	char what[64], k[KEY_LEN];
+	char what[64], k[PF_YAML_KEY_LEN];
 	size_t len;
 	int rc;
 
 	*mask = 0;
 	snprintf(what, sizeof(what), "a list of at most %d role names", PF_MAX_ROLES);
-	rc = get_seq(L, n, key, what, 0, PF_MAX_ROLES, &len);
+	rc = pf_yaml_seq(&L->y, n, key, what, 0, PF_MAX_ROLES, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++) {
 		uint64_t bit;
 
-		rc = role_bit(L, seq_at(L, n, i), kidx(k, key, i), &bit);
+		rc = role_bit(L, pf_yaml_seq_at(&L->y, n, i), pf_yaml_kidx(k, key, i), &bit);
 		if (rc)
 			break;
 		if (closure)
@@ -952,30 +673,30 @@ load_roles(struct loader *L, const yaml_node_t *n)
 {
 	struct pf_config *cfg = L->cfg;
 	const yaml_node_t *v[RO_COUNT];
-	char what[64], key[KEY_LEN], k[KEY_LEN];
+	char what[64], key[PF_YAML_KEY_LEN], k[PF_YAML_KEY_LEN];
 	size_t len;
 	bool changed;
 	int rc;
 
 	snprintf(what, sizeof(what), "a list of at most %d roles", PF_MAX_ROLES);
-	rc = get_seq(L, n, "roles", what, 0, PF_MAX_ROLES, &len);
+	rc = pf_yaml_seq(&L->y, n, "roles", what, 0, PF_MAX_ROLES, &len);
 	/* names first: implies may name a role defined further down */
 	for (size_t i = 0; rc == 0 && i < len; i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
 
-		kidx(key, "roles", i);
-		rc = get_map(L, it, key, RO_names, RO_COUNT, v);
+		pf_yaml_kidx(key, "roles", i);
+		rc = pf_yaml_map(&L->y, it, key, RO_names, RO_COUNT, v);
 		if (rc == 0 && !v[RO_NAME])
-			rc = missing(L, it, key, "name", "a role name");
+			rc = pf_yaml_missing(&L->y, it, key, "name", "a role name");
 		if (rc == 0)
-			rc = get_name(L, v[RO_NAME], kjoin(k, key, "name"), "a role name",
+			rc = get_name(L, v[RO_NAME], pf_yaml_kjoin(k, key, "name"), "a role name",
 				      cfg->roles[i].name);
 		L->implies[i] = rc == 0 ? v[RO_IMPLIES] : NULL;
 		for (size_t j = 0; rc == 0 && j < i; j++)
 			if (strcmp(cfg->roles[j].name, cfg->roles[i].name) == 0)
-				rc = fail(L, v[RO_NAME], k,
-					  "expected a name no other role has, found \"%s\" (also roles[%zu])",
-					  cfg->roles[i].name, j);
+				rc = pf_yaml_fail(&L->y, v[RO_NAME], k,
+						  "expected a name no other role has, found \"%s\" (also roles[%zu])",
+						  cfg->roles[i].name, j);
 		cfg->roles[i].implies = UINT64_C(1) << i;
 		cfg->n_roles = (uint16_t)(i + 1);
 	}
@@ -984,8 +705,8 @@ load_roles(struct loader *L, const yaml_node_t *n)
 
 		if (!L->implies[i])
 			continue;
-		kidx(key, "roles", i);
-		rc = role_list(L, L->implies[i], kjoin(k, key, "implies"), false, &mask);
+		pf_yaml_kidx(key, "roles", i);
+		rc = role_list(L, L->implies[i], pf_yaml_kjoin(k, key, "implies"), false, &mask);
 		cfg->roles[i].implies |= mask;
 	}
 	if (rc)
@@ -1039,53 +760,58 @@ load_sessions(struct loader *L, const yaml_node_t *n)
 {
 	struct pf_config *cfg = L->cfg;
 	const yaml_node_t *v[SE_COUNT];
-	char what[64], key[KEY_LEN], k[KEY_LEN];
+	char what[64], key[PF_YAML_KEY_LEN], k[PF_YAML_KEY_LEN];
 	size_t len;
 	int rc;
 
 	snprintf(what, sizeof(what), "a list of at most %d sessions", PF_MAX_SESSIONS);
-	rc = get_seq(L, n, "sessions", what, 0, PF_MAX_SESSIONS, &len);
+	rc = pf_yaml_seq(&L->y, n, "sessions", what, 0, PF_MAX_SESSIONS, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
 		struct pf_session_conf *s = &cfg->sessions[i];
 		uint32_t id = 0;
 
-		kidx(key, "sessions", i);
-		if ((rc = get_map(L, it, key, SE_names, SE_COUNT, v)))
+		pf_yaml_kidx(key, "sessions", i);
+		if ((rc = pf_yaml_map(&L->y, it, key, SE_names, SE_COUNT, v)))
 			break;
 		if (!!v[SE_ID] == !!v[SE_IDS]) {
-			rc = fail(L, it, key, "expected one of id or ids, found %s",
-				  v[SE_ID] ? "both" : "neither");
+			rc = pf_yaml_fail(&L->y, it, key,
+					  "expected one of id or ids, found %s",
+					  v[SE_ID] ? "both" : "neither");
 			break;
 		}
 		if (!v[SE_ROLES]) {
-			rc = missing(L, it, key, "roles", "a list of role names");
+			rc = pf_yaml_missing(&L->y, it, key, "roles",
+					     "a list of role names");
 			break;
 		}
 		if (v[SE_ID]) {
-			if ((rc = get_u32(L, v[SE_ID], kjoin(k, key, "id"), 0, UINT32_MAX, &id)))
+			if ((rc = get_u32(L, v[SE_ID], pf_yaml_kjoin(k, key, "id"), 0,
+					  UINT32_MAX, &id)))
 				break;
 			s->first = s->last = id;
 		} else if (v[SE_IDS]->type != YAML_SCALAR_NODE ||
-			   strlen(text(v[SE_IDS])) != v[SE_IDS]->data.scalar.length ||
-			   !parse_range(text(v[SE_IDS]), &s->first, &s->last)) {
-			rc = fail(L, v[SE_IDS], kjoin(k, key, "ids"),
-				  "expected a range FIRST-LAST of session ids with FIRST <= LAST, found %s",
-				  found(L, v[SE_IDS]));
+			   strlen(pf_yaml_scalar(v[SE_IDS])) != v[SE_IDS]->data.scalar.length ||
+			   !parse_range(pf_yaml_scalar(v[SE_IDS]), &s->first, &s->last)) {
+			rc = pf_yaml_fail(&L->y, v[SE_IDS], pf_yaml_kjoin(k, key, "ids"),
+					  "expected a range FIRST-LAST of session ids with FIRST <= LAST, found %s",
+					  pf_yaml_found(&L->y, v[SE_IDS]));
 			break;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (s->first <= cfg->sessions[j].last &&
 			    cfg->sessions[j].first <= s->last) {
-				rc = fail(L, v[SE_ID] ? v[SE_ID] : v[SE_IDS],
-					  kjoin(k, key, v[SE_ID] ? "id" : "ids"),
-					  "expected ids no other entry lists, found %u-%u overlapping sessions[%zu] (%u-%u)",
-					  s->first, s->last, j, cfg->sessions[j].first,
-					  cfg->sessions[j].last);
+				rc = pf_yaml_fail(&L->y, v[SE_ID] ? v[SE_ID] : v[SE_IDS],
+						  pf_yaml_kjoin(k, key, v[SE_ID] ? "id" : "ids"),
+						  "expected ids no other entry lists, found %u-%u overlapping sessions[%zu] (%u-%u)",
+						  s->first, s->last, j,
+						  cfg->sessions[j].first,
+						  cfg->sessions[j].last);
 				break;
 			}
 		if (rc == 0)
-			rc = role_list(L, v[SE_ROLES], kjoin(k, key, "roles"), true, &s->roles);
+			rc = role_list(L, v[SE_ROLES], pf_yaml_kjoin(k, key, "roles"), true,
+				       &s->roles);
 	}
 	if (rc)
 		return rc;
@@ -1102,7 +828,7 @@ load_stage(struct loader *L, const yaml_node_t *n, const char *key,
 	struct pf_stage_conf *st = &L->cfg->molecules[m].stages[i];
 	const yaml_node_t *v[ST_COUNT];
 	const struct pf_bond_info *b = NULL;
-	char k[KEY_LEN];
+	char k[PF_YAML_KEY_LEN];
 	int rc;
 
 	st->bond = PF_BOND_COVALENT;
@@ -1112,34 +838,38 @@ load_stage(struct loader *L, const yaml_node_t *n, const char *key,
 		return 0;
 	}
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(L, n, key, "expected a capability name or a mapping of %s, found %s",
-			    "capability, bond, width", found(L, n));
-	rc = get_map(L, n, key, ST_names, ST_COUNT, v);
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a capability name or a mapping of %s, found %s",
+				    "capability, bond, width", pf_yaml_found(&L->y, n));
+	rc = pf_yaml_map(&L->y, n, key, ST_names, ST_COUNT, v);
 	if (rc)
 		return rc;
 	if (!v[ST_CAPABILITY])
-		return missing(L, n, key, "capability", "a capability name");
+		return pf_yaml_missing(&L->y, n, key, "capability", "a capability name");
 	L->stage_cap[m][i] = v[ST_CAPABILITY];
 	L->stage_is_map[m][i] = true;
 	if (v[ST_BOND]) {
 		if (i == 0)
-			return fail(L, v[ST_BOND], kjoin(k, key, "bond"),
-				    "expected no bond on the first stage, found %s",
-				    found(L, v[ST_BOND]));
-		if (v[ST_BOND]->type == YAML_SCALAR_NODE && !is_null(v[ST_BOND]))
-			b = pf_bond_by_name(text(v[ST_BOND]));
+			return pf_yaml_fail(&L->y, v[ST_BOND],
+					    pf_yaml_kjoin(k, key, "bond"),
+					    "expected no bond on the first stage, found %s",
+					    pf_yaml_found(&L->y, v[ST_BOND]));
+		if (v[ST_BOND]->type == YAML_SCALAR_NODE && !pf_yaml_is_null(v[ST_BOND]))
+			b = pf_bond_by_name(pf_yaml_scalar(v[ST_BOND]));
 		if (!b)
-			return fail(L, v[ST_BOND], kjoin(k, key, "bond"),
-				    "expected one of ionic, covalent, metallic, van-der-waals, vdw, found %s",
-				    found(L, v[ST_BOND]));
+			return pf_yaml_fail(&L->y, v[ST_BOND],
+					    pf_yaml_kjoin(k, key, "bond"),
+					    "expected one of ionic, covalent, metallic, van-der-waals, vdw, found %s",
+					    pf_yaml_found(&L->y, v[ST_BOND]));
 		st->bond = b->type;
 	}
 	if (v[ST_WIDTH]) {
 		if (st->bond != PF_BOND_METALLIC)
-			return fail(L, v[ST_WIDTH], kjoin(k, key, "width"),
-				    "expected width only with bond metallic, found bond %s",
-				    pf_bond_get(st->bond)->name);
-		rc = get_u8(L, v[ST_WIDTH], kjoin(k, key, "width"), 1, PF_MAX_SET,
+			return pf_yaml_fail(&L->y, v[ST_WIDTH],
+					    pf_yaml_kjoin(k, key, "width"),
+					    "expected width only with bond metallic, found bond %s",
+					    pf_bond_get(st->bond)->name);
+		rc = get_u8(L, v[ST_WIDTH], pf_yaml_kjoin(k, key, "width"), 1, PF_MAX_SET,
 			    &st->width);
 	}
 	return rc;
@@ -1150,40 +880,42 @@ load_molecules(struct loader *L, const yaml_node_t *n)
 {
 	struct pf_config *cfg = L->cfg;
 	const yaml_node_t *v[MO_COUNT];
-	char what[64], key[KEY_LEN], k[KEY_LEN], sk[KEY_LEN];
+	char what[64], key[PF_YAML_KEY_LEN], k[PF_YAML_KEY_LEN], sk[PF_YAML_KEY_LEN];
 	size_t len;
 	int rc;
 
 	snprintf(what, sizeof(what), "a list of at most %d molecules", PF_MAX_MOLECULES);
-	rc = get_seq(L, n, "molecules", what, 0, PF_MAX_MOLECULES, &len);
+	rc = pf_yaml_seq(&L->y, n, "molecules", what, 0, PF_MAX_MOLECULES, &len);
 	for (size_t m = 0; rc == 0 && m < len; m++) {
-		const yaml_node_t *it = seq_at(L, n, m);
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, m);
 		struct pf_molecule_conf *mol = &cfg->molecules[m];
 		size_t n_stages = 0;
 
-		kidx(key, "molecules", m);
-		if ((rc = get_map(L, it, key, MO_names, MO_COUNT, v)))
+		pf_yaml_kidx(key, "molecules", m);
+		if ((rc = pf_yaml_map(&L->y, it, key, MO_names, MO_COUNT, v)))
 			break;
 		if (!v[MO_NAME] || !v[MO_STAGES]) {
-			rc = missing(L, it, key, v[MO_NAME] ? "stages" : "name",
-				     v[MO_NAME] ? "a list of stages" : "a molecule name");
+			rc = pf_yaml_missing(&L->y, it, key, v[MO_NAME] ? "stages" : "name",
+					     v[MO_NAME] ? "a list of stages" : "a molecule name");
 			break;
 		}
-		mol->line = (int)line_of(it);
-		if ((rc = get_name(L, v[MO_NAME], kjoin(k, key, "name"), "a molecule name",
+		mol->line = (int)pf_yaml_line(it);
+		if ((rc = get_name(L, v[MO_NAME], pf_yaml_kjoin(k, key, "name"), "a molecule name",
 				   mol->name)))
 			break;
 		for (size_t j = 0; rc == 0 && j < m; j++)
 			if (strcmp(cfg->molecules[j].name, mol->name) == 0)
-				rc = fail(L, v[MO_NAME], k,
-					  "expected a name no other molecule has, found \"%s\" (also molecules[%zu])",
-					  mol->name, j);
+				rc = pf_yaml_fail(&L->y, v[MO_NAME], k,
+						  "expected a name no other molecule has, found \"%s\" (also molecules[%zu])",
+						  mol->name, j);
 		snprintf(what, sizeof(what), "a list of 1 to %d stages", PF_MAX_STAGES);
 		if (rc == 0)
-			rc = get_seq(L, v[MO_STAGES], kjoin(k, key, "stages"), what, 1,
-				     PF_MAX_STAGES, &n_stages);
+			rc = pf_yaml_seq(&L->y, v[MO_STAGES],
+					 pf_yaml_kjoin(k, key, "stages"), what, 1,
+					 PF_MAX_STAGES, &n_stages);
 		for (size_t i = 0; rc == 0 && i < n_stages; i++)
-			rc = load_stage(L, seq_at(L, v[MO_STAGES], i), kidx(sk, k, i), m, i);
+			rc = load_stage(L, pf_yaml_seq_at(&L->y, v[MO_STAGES], i),
+					pf_yaml_kidx(sk, k, i), m, i);
 		mol->n_stages = (uint16_t)n_stages;
 		cfg->n_molecules = (uint16_t)(m + 1);
 	}
@@ -1199,30 +931,32 @@ field_mask(struct loader *L, const yaml_node_t *n, const char *key, uint64_t *ma
 		PF_FIELD_LIST(X)
 #undef X
 	};
-	char k[KEY_LEN], list[LIST_LEN];
+	char k[PF_YAML_KEY_LEN], list[PF_YAML_LIST_LEN];
 	size_t len;
 	int rc;
 
-	rc = get_seq(L, n, key, "a list of field names or ids", 0, 64, &len);
+	rc = pf_yaml_seq(&L->y, n, key, "a list of field names or ids", 0, 64, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
 		long long id = -ENOENT;
 
-		kidx(k, key, i);
-		if (it->type == YAML_SCALAR_NODE && !is_null(it) &&
-		    strlen(text(it)) == it->data.scalar.length) {
-			if (!parse_int(text(it), &id))
-				id = pf_field_by_name(text(it));
+		pf_yaml_kidx(k, key, i);
+		if (it->type == YAML_SCALAR_NODE && !pf_yaml_is_null(it) &&
+		    strlen(pf_yaml_scalar(it)) == it->data.scalar.length) {
+			if (!parse_int(pf_yaml_scalar(it), &id))
+				id = pf_field_by_name(pf_yaml_scalar(it));
 			else if (id < 1 || id > PF_FIELD_CONTRACT_MAX)
-				return fail(L, it, k,
-					    "expected a field id between 1 and %d, found %s",
-					    PF_FIELD_CONTRACT_MAX, text(it));
+				return pf_yaml_fail(&L->y, it, k,
+						    "expected a field id between 1 and %d, found %s",
+						    PF_FIELD_CONTRACT_MAX,
+						    pf_yaml_scalar(it));
 		}
 		if (id < 1)
-			return fail(L, it, k, "expected a field name (%s) or an id 1..%d, found %s",
-				    join(list, sizeof(list), fields,
-					 sizeof(fields) / sizeof(fields[0])),
-				    PF_FIELD_CONTRACT_MAX, found(L, it));
+			return pf_yaml_fail(&L->y, it, k,
+					    "expected a field name (%s) or an id 1..%d, found %s",
+					    pf_yaml_join(list, sizeof(list), fields,
+							 sizeof(fields) / sizeof(fields[0])),
+					    PF_FIELD_CONTRACT_MAX, pf_yaml_found(&L->y, it));
 		*mask |= pf_field_bit((uint16_t)id);
 	}
 	return rc;
@@ -1236,22 +970,23 @@ effect_mask(struct loader *L, const yaml_node_t *n, const char *key, uint32_t *m
 		PF_EFFECT_LIST(X)
 #undef X
 	};
-	char k[KEY_LEN], list[LIST_LEN];
+	char k[PF_YAML_KEY_LEN], list[PF_YAML_LIST_LEN];
 	size_t len;
 	int rc;
 
-	rc = get_seq(L, n, key, "a list of effect names", 0, 64, &len);
+	rc = pf_yaml_seq(&L->y, n, key, "a list of effect names", 0, 64, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
 		uint32_t bit = 0;
 
-		if (it->type == YAML_SCALAR_NODE && !is_null(it))
-			bit = pf_effect_by_name(text(it));
+		if (it->type == YAML_SCALAR_NODE && !pf_yaml_is_null(it))
+			bit = pf_effect_by_name(pf_yaml_scalar(it));
 		if (!bit)
-			return fail(L, it, kidx(k, key, i), "expected one of %s, found %s",
-				    join(list, sizeof(list), effects,
-					 sizeof(effects) / sizeof(effects[0])),
-				    found(L, it));
+			return pf_yaml_fail(&L->y, it, pf_yaml_kidx(k, key, i),
+					    "expected one of %s, found %s",
+					    pf_yaml_join(list, sizeof(list), effects,
+							 sizeof(effects) / sizeof(effects[0])),
+					    pf_yaml_found(&L->y, it));
 		*mask |= bit;
 	}
 	return rc;
@@ -1264,10 +999,10 @@ load_element(struct loader *L, const yaml_node_t *n, const char *key,
 	const struct pf_element *e = NULL;
 	const struct pf_group_info *g;
 	const char *s, *dot;
-	char syms[LIST_LEN];
+	char syms[PF_YAML_LIST_LEN];
 	int rc;
 
-	rc = get_text(L, n, key, "an element (GROUP.symbol or symbol)", 16, &s);
+	rc = pf_yaml_text(&L->y, n, key, "an element (GROUP.symbol or symbol)", 16, &s);
 	if (rc)
 		return rc;
 	e = pf_element_by_symbol(s);
@@ -1290,13 +1025,14 @@ load_element(struct loader *L, const yaml_node_t *n, const char *key,
 				o += (size_t)snprintf(syms + o, sizeof(syms) - o, "%s%s.%s",
 						      i > 1 ? ", " : "", g->symbol,
 						      pf_element_at(g->number, i)->symbol);
-			return fail(L, n, key, "expected an element of group %s (%s), found %s",
-				    g->symbol, syms, found(L, n));
+			return pf_yaml_fail(&L->y, n, key,
+					    "expected an element of group %s (%s), found %s",
+					    g->symbol, syms, pf_yaml_found(&L->y, n));
 		}
 	}
-	return fail(L, n, key,
-		    "expected an element of the periodic table (GROUP.symbol such as DF.tr, or a symbol such as tr), found %s",
-		    found(L, n));
+	return pf_yaml_fail(&L->y, n, key,
+			    "expected an element of the periodic table (GROUP.symbol such as DF.tr, or a symbol such as tr), found %s",
+			    pf_yaml_found(&L->y, n));
 }
 
 static int
@@ -1304,18 +1040,18 @@ load_rate(struct loader *L, const yaml_node_t *n, const char *key,
 	  struct pf_cap_conf *c)
 {
 	const yaml_node_t *v[RA_COUNT];
-	char k[KEY_LEN];
+	char k[PF_YAML_KEY_LEN];
 	int rc;
 
-	if ((rc = get_map(L, n, key, RA_names, RA_COUNT, v)) ||
-	    (rc = get_u32(L, v[RA_PPS], kjoin(k, key, "pps"), 0, UINT32_MAX,
+	if ((rc = pf_yaml_map(&L->y, n, key, RA_names, RA_COUNT, v)) ||
+	    (rc = get_u32(L, v[RA_PPS], pf_yaml_kjoin(k, key, "pps"), 0, UINT32_MAX,
 			  &c->rate_pps)) ||
-	    (rc = get_u32(L, v[RA_BURST], kjoin(k, key, "burst"), 1, UINT32_MAX,
+	    (rc = get_u32(L, v[RA_BURST], pf_yaml_kjoin(k, key, "burst"), 1, UINT32_MAX,
 			  &c->rate_burst)))
 		return rc;
 	if (v[RA_BURST] && c->rate_pps == 0)
-		return fail(L, v[RA_BURST], k,
-			    "expected a burst only with a rate (pps above 0), found a burst alone");
+		return pf_yaml_fail(&L->y, v[RA_BURST], k,
+				    "expected a burst only with a rate (pps above 0), found a burst alone");
 	if (!v[RA_BURST] && c->rate_pps)
 		c->rate_burst = c->rate_pps / 10 ? c->rate_pps / 10 : 1;
 	return 0;
@@ -1326,12 +1062,12 @@ load_molecule_ref(struct loader *L, const yaml_node_t *n, const char *key,
 		  struct pf_cap_conf *c)
 {
 	const struct pf_config *cfg = L->cfg;
-	char list[LIST_LEN];
+	char list[PF_YAML_LIST_LEN];
 	size_t o = 0;
 
-	if (n->type == YAML_SCALAR_NODE && !is_null(n))
+	if (n->type == YAML_SCALAR_NODE && !pf_yaml_is_null(n))
 		for (uint16_t i = 0; i < cfg->n_molecules; i++)
-			if (strcmp(cfg->molecules[i].name, text(n)) == 0) {
+			if (strcmp(cfg->molecules[i].name, pf_yaml_scalar(n)) == 0) {
 				c->molecule = i;
 				return 0;
 			}
@@ -1339,8 +1075,9 @@ load_molecule_ref(struct loader *L, const yaml_node_t *n, const char *key,
 	for (uint16_t i = 0; i < cfg->n_molecules && o < sizeof(list); i++)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
 				      i ? ", " : "", cfg->molecules[i].name);
-	return fail(L, n, key, "expected a molecule name (%s), found %s",
-		    cfg->n_molecules ? list : "no molecules are defined", found(L, n));
+	return pf_yaml_fail(&L->y, n, key, "expected a molecule name (%s), found %s",
+			    cfg->n_molecules ? list : "no molecules are defined",
+			    pf_yaml_found(&L->y, n));
 }
 
 static int
@@ -1350,56 +1087,57 @@ load_cap(struct loader *L, const yaml_node_t *n, size_t idx)
 	struct pf_cap_conf *c = &cfg->caps[idx];
 	const yaml_node_t *v[CK_COUNT];
 	const struct pf_policy *gp;
-	char key[KEY_LEN], k[KEY_LEN], lk[KEY_LEN];
+	char key[PF_YAML_KEY_LEN], k[PF_YAML_KEY_LEN], lk[PF_YAML_KEY_LEN];
 	const char *gsym;
 	uint32_t id = 0;
 	int rc;
 
-	kidx(key, "capabilities", idx);
-	rc = get_map(L, n, key, CK_names, CK_COUNT, v);
+	pf_yaml_kidx(key, "capabilities", idx);
+	rc = pf_yaml_map(&L->y, n, key, CK_names, CK_COUNT, v);
 	if (rc)
 		return rc;
 	if (!v[CK_ID])
-		return missing(L, n, key, "id", "a capability id");
+		return pf_yaml_missing(&L->y, n, key, "id", "a capability id");
 	if (!v[CK_NAME])
-		return missing(L, n, key, "name", "a capability name");
+		return pf_yaml_missing(&L->y, n, key, "name", "a capability name");
 	if (!v[CK_ELEMENT])
-		return missing(L, n, key, "element", "an element (GROUP.symbol)");
-	c->line = (int)line_of(n);
+		return pf_yaml_missing(&L->y, n, key, "element",
+				       "an element (GROUP.symbol)");
+	c->line = (int)pf_yaml_line(n);
 	c->max_payload = 1400;
 	c->molecule = -1;
-	if ((rc = get_u32(L, v[CK_ID], kjoin(k, key, "id"), 1, PF_MAX_CAP_ID, &id)))
+	if ((rc = get_u32(L, v[CK_ID], pf_yaml_kjoin(k, key, "id"), 1, PF_MAX_CAP_ID, &id)))
 		return rc;
 	c->id = (uint16_t)id;
 	for (size_t j = 0; j < idx; j++)
 		if (cfg->caps[j].id == c->id)
-			return fail(L, v[CK_ID], k,
-				    "expected an id no other capability has, found %u (also capabilities[%zu])",
-				    c->id, j);
-	if ((rc = get_name(L, v[CK_NAME], kjoin(k, key, "name"), "a capability name",
+			return pf_yaml_fail(&L->y, v[CK_ID], k,
+					    "expected an id no other capability has, found %u (also capabilities[%zu])",
+					    c->id, j);
+	if ((rc = get_name(L, v[CK_NAME], pf_yaml_kjoin(k, key, "name"), "a capability name",
 			   c->name)))
 		return rc;
 	for (size_t j = 0; j < idx; j++)
 		if (strcmp(cfg->caps[j].name, c->name) == 0)
-			return fail(L, v[CK_NAME], k,
-				    "expected a name no other capability has, found \"%s\" (also capabilities[%zu])",
-				    c->name, j);
-	if ((rc = load_element(L, v[CK_ELEMENT], kjoin(k, key, "element"), c)) ||
-	    (rc = get_str(L, v[CK_INTENT], kjoin(k, key, "intent"), "an intent text",
+			return pf_yaml_fail(&L->y, v[CK_NAME], k,
+					    "expected a name no other capability has, found \"%s\" (also capabilities[%zu])",
+					    c->name, j);
+	if ((rc = load_element(L, v[CK_ELEMENT], pf_yaml_kjoin(k, key, "element"), c)) ||
+	    (rc = get_str(L, v[CK_INTENT], pf_yaml_kjoin(k, key, "intent"), "an intent text",
 			  c->intent, PF_INTENT_LEN)) ||
-	    (rc = get_str(L, v[CK_ARG], kjoin(k, key, "arg"), "an argument", c->arg,
+	    (rc = get_str(L, v[CK_ARG], pf_yaml_kjoin(k, key, "arg"), "an argument", c->arg,
 			  PF_NAME_LEN)) ||
-	    (rc = field_mask(L, v[CK_REQUIRES], kjoin(k, key, "requires"),
+	    (rc = field_mask(L, v[CK_REQUIRES], pf_yaml_kjoin(k, key, "requires"),
 			     &c->requires)) ||
-	    (rc = field_mask(L, v[CK_PROVIDES], kjoin(k, key, "provides"),
+	    (rc = field_mask(L, v[CK_PROVIDES], pf_yaml_kjoin(k, key, "provides"),
 			     &c->provides)) ||
-	    (rc = effect_mask(L, v[CK_EFFECTS], kjoin(k, key, "effects"), &c->effects)) ||
-	    (rc = get_u32(L, v[CK_MAX_PAYLOAD], kjoin(k, key, "max_payload"), 0,
+	    (rc = effect_mask(L, v[CK_EFFECTS], pf_yaml_kjoin(k, key, "effects"), &c->effects)) ||
+	    (rc = get_u32(L, v[CK_MAX_PAYLOAD], pf_yaml_kjoin(k, key, "max_payload"), 0,
 			  PF_MAX_PAYLOAD, &c->max_payload)) ||
-	    (rc = role_list(L, v[CK_ROLES], kjoin(k, key, "roles"), false, &c->roles)) ||
-	    (v[CK_RATE] && (rc = load_rate(L, v[CK_RATE], kjoin(k, key, "rate"), c))) ||
+	    (rc = role_list(L, v[CK_ROLES], pf_yaml_kjoin(k, key, "roles"), false, &c->roles)) ||
+	    (v[CK_RATE] && (rc = load_rate(L, v[CK_RATE], pf_yaml_kjoin(k, key, "rate"), c))) ||
 	    (v[CK_MOLECULE] &&
-	     (rc = load_molecule_ref(L, v[CK_MOLECULE], kjoin(k, key, "molecule"), c))))
+	     (rc = load_molecule_ref(L, v[CK_MOLECULE], pf_yaml_kjoin(k, key, "molecule"), c))))
 		return rc;
 
 	/* the override starts from the group's policy: keys left out inherit */
@@ -1413,15 +1151,16 @@ load_cap(struct loader *L, const yaml_node_t *n, size_t idx)
 
 		c->has_policy = true;
 		c->policy = *gp;
-		rc = get_policy(L, v[CK_ROUTING], kjoin(k, key, "routing"), &c->policy,
+		rc = get_policy(L, v[CK_ROUTING], pf_yaml_kjoin(k, key, "routing"), &c->policy,
 				repl ? repl : group_defaults[c->group].replicate, lk,
 				&set);
 		if (rc)
 			return rc;
 	}
 	if (pf_config_policy(cfg, c)->lcores.n == 0)
-		return fail(L, v[CK_ELEMENT], kjoin(k, key, "element"),
-			    "expected group %s to have lcores (%s), found none", gsym, lk);
+		return pf_yaml_fail(&L->y, v[CK_ELEMENT], pf_yaml_kjoin(k, key, "element"),
+				    "expected group %s to have lcores (%s), found none",
+				    gsym, lk);
 	return 0;
 }
 
@@ -1433,9 +1172,9 @@ load_caps(struct loader *L, const yaml_node_t *n)
 	int rc;
 
 	snprintf(what, sizeof(what), "a list of at most %d capabilities", PF_MAX_CAPS);
-	rc = get_seq(L, n, "capabilities", what, 0, PF_MAX_CAPS, &len);
+	rc = pf_yaml_seq(&L->y, n, "capabilities", what, 0, PF_MAX_CAPS, &len);
 	for (size_t i = 0; rc == 0 && i < len; i++) {
-		rc = load_cap(L, seq_at(L, n, i), i);
+		rc = load_cap(L, pf_yaml_seq_at(&L->y, n, i), i);
 		L->cfg->n_caps = (uint16_t)(i + 1);
 	}
 	return rc;
@@ -1446,23 +1185,24 @@ static int
 resolve_stages(struct loader *L)
 {
 	const struct pf_config *cfg = L->cfg;
-	char k[KEY_LEN];
+	char k[PF_YAML_KEY_LEN];
 
 	for (uint16_t m = 0; m < cfg->n_molecules; m++)
 		for (uint16_t i = 0; i < cfg->molecules[m].n_stages; i++) {
 			const yaml_node_t *n = L->stage_cap[m][i];
 			const struct pf_cap_conf *c = NULL;
-			char list[LIST_LEN];
+			char list[PF_YAML_LIST_LEN];
 			size_t o = 0;
 
 			snprintf(k, sizeof(k), "molecules[%u].stages[%u]%s", m, i,
 				 L->stage_is_map[m][i] ? ".capability" : "");
-			if (n->type == YAML_SCALAR_NODE && !is_null(n))
-				c = pf_config_cap_by_name(cfg, text(n));
+			if (n->type == YAML_SCALAR_NODE && !pf_yaml_is_null(n))
+				c = pf_config_cap_by_name(cfg, pf_yaml_scalar(n));
 			if (c && c->molecule >= 0)
-				return fail(L, n, k,
-					    "expected a capability that is not itself a molecule, found \"%s\" (runs molecule %s)",
-					    c->name, cfg->molecules[c->molecule].name);
+				return pf_yaml_fail(&L->y, n, k,
+						    "expected a capability that is not itself a molecule, found \"%s\" (runs molecule %s)",
+						    c->name,
+						    cfg->molecules[c->molecule].name);
 			if (c) {
 				L->cfg->molecules[m].stages[i].cap_id = c->id;
 				continue;
@@ -1472,8 +1212,10 @@ resolve_stages(struct loader *L)
 				if (cfg->caps[j].molecule < 0)
 					o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
 							      o ? ", " : "", cfg->caps[j].name);
-			return fail(L, n, k, "expected a capability name (%s), found %s",
-				    o ? list : "no capabilities are defined", found(L, n));
+			return pf_yaml_fail(&L->y, n, k,
+					    "expected a capability name (%s), found %s",
+					    o ? list : "no capabilities are defined",
+					    pf_yaml_found(&L->y, n));
 		}
 	return 0;
 }
@@ -1510,7 +1252,7 @@ load_root(struct loader *L, const yaml_node_t *root)
 	const yaml_node_t *v[RK_COUNT];
 	int rc;
 
-	if ((rc = get_map(L, root, "", RK_names, RK_COUNT, v)) ||
+	if ((rc = pf_yaml_map(&L->y, root, "", RK_names, RK_COUNT, v)) ||
 	    (rc = load_dataplane(L, v[RK_DATAPLANE])) ||
 	    (rc = load_eal(L, v[RK_EAL])) ||
 	    (rc = load_memory(L, v[RK_MEMORY])) ||
@@ -1528,35 +1270,6 @@ load_root(struct loader *L, const yaml_node_t *root)
 	return 0;
 }
 
-/* The message of a parser error; reader errors (bad UTF-8) carry a byte
- * offset instead of a mark, so their line is counted in the input. */
-static int
-syntax_error(const yaml_parser_t *p, const char *name, const char *buf,
-	     size_t len, char *err, size_t errlen)
-{
-	unsigned long line = (unsigned long)p->problem_mark.line + 1;
-	const char *problem = p->problem ? p->problem : "unknown error";
-
-	if (p->error == YAML_MEMORY_ERROR) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	if (p->error == YAML_READER_ERROR) {
-		line = 1;
-		for (size_t i = 0; i < p->problem_offset && i < len; i++)
-			line += buf[i] == '\n';
-		snprintf(err, errlen, "%s:%lu: syntax error: %s (at byte %zu)", name,
-			 line, problem, p->problem_offset);
-	} else if (p->context) {
-		snprintf(err, errlen, "%s:%lu: syntax error: %s (%s at line %lu)", name,
-			 line, problem, p->context,
-			 (unsigned long)p->context_mark.line + 1);
-	} else {
-		snprintf(err, errlen, "%s:%lu: syntax error: %s", name, line, problem);
-	}
-	return -EINVAL;
-}
-
 int
 pf_config_load_buf(const char *name, const char *buf, size_t len,
 		   struct pf_config *out, char *err, size_t errlen)
@@ -1564,9 +1277,8 @@ pf_config_load_buf(const char *name, const char *buf, size_t len,
 	char dummy[1];
 	struct loader *L = NULL;
 	yaml_parser_t parser;
-	yaml_document_t doc, extra;
+	yaml_document_t doc;
 	bool have_parser = false, have_doc = false;
-	const yaml_node_t *root;
 	int rc;
 
 	if (!err || errlen == 0) {
@@ -1586,33 +1298,16 @@ pf_config_load_buf(const char *name, const char *buf, size_t len,
 		rc = -ENOMEM;
 		goto out;
 	}
-	L->name = name;
-	L->doc = &doc;
-	L->err = err;
-	L->errlen = errlen;
+	L->y.name = name;
+	L->y.err = err;
+	L->y.errlen = errlen;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = syntax_error(&parser, name, buf, len, err, errlen);
+	rc = pf_yaml_load(&L->y, &parser, &doc, buf, len);
+	if (rc)
 		goto out;
-	}
 	have_doc = true;
-	root = yaml_document_get_root_node(&doc);
-	if (root) {
-		/* a second document would be ignored silently: refuse it */
-		if (!yaml_parser_load(&parser, &extra)) {
-			rc = syntax_error(&parser, name, buf, len, err, errlen);
-			goto out;
-		}
-		if (yaml_document_get_root_node(&extra)) {
-			rc = fail(L, yaml_document_get_root_node(&extra), "",
-				  "expected one YAML document, found a second one");
-			yaml_document_delete(&extra);
-			goto out;
-		}
-		yaml_document_delete(&extra);
-	}
 	set_defaults(L->cfg, name);
-	rc = load_root(L, root);
+	rc = load_root(L, yaml_document_get_root_node(&doc));
 	if (rc == 0)
 		memcpy(out, L->cfg, sizeof(*out));
 out:
@@ -1630,59 +1325,15 @@ out:
 int
 pf_config_load(const char *path, struct pf_config *cfg, char *err, size_t errlen)
 {
-	const char *what = "cannot open";
-	char *buf = NULL, *grown;
-	size_t len = 0, cap = 0;
-	struct stat st;
-	int fd, rc;
+	char *buf;
+	size_t len;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
-		goto fail;
-	}
-	what = "cannot read";
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			if (cap >= MAX_FILE) {
-				rc = -EFBIG;
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 16384;
-			grown = realloc(buf, cap);
-			if (!grown) {
-				rc = -ENOMEM;
-				goto fail;
-			}
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
+	rc = pf_yaml_read_file(path, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
 	rc = pf_config_load_buf(path, buf, len, cfg, err, errlen);
 	free(buf);
-	return rc;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(-rc));
 	return rc;
 }
 

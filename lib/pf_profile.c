@@ -2,31 +2,20 @@
 /* pf_profile.c: pf-gen's traffic profile -- value parsers shared with the
  * command line, and the libyaml document walk with one-line errors. */
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
 #include "pf_periodic.h"
 #include "pf_profile.h"
 #include "pf_wire.h"
+#include "pf_yaml_private.h"
 
-#define KEY_LEN 128
-#define FOUND_LEN 72
-#define LIST_LEN 240
-#define MAX_FILE (4u << 20)
-#define MAX_KEYS 16
 #define MAX_WEIGHT 1000000u
 #define MAX_DURATION_MS (10ull * 24 * 3600 * 1000)
-
-#define KEY_ENUM(id, str) id,
-#define KEY_NAME(id, str) str,
 
 #define ROOT_KEYS(X)                                                          \
 	X(RK_DESCRIPTION, "description") X(RK_RATE, "rate")                    \
@@ -41,14 +30,9 @@
 	X(EK_VALUE_SIZE, "value_size") X(EK_SIZE, "size") X(EK_SESSIONS, "sessions")
 #define POOL_KEYS(X) X(PL_FIRST, "first") X(PL_NUM, "count")
 
-#define DEFINE_KEYS(list, prefix)                                             \
-	enum { list(KEY_ENUM) prefix##_COUNT };                                 \
-	_Static_assert(prefix##_COUNT <= MAX_KEYS, #prefix " has too many keys"); \
-	static const char *const prefix##_names[] = { list(KEY_NAME) }
-
-DEFINE_KEYS(ROOT_KEYS, RK);
-DEFINE_KEYS(ENTRY_KEYS, EK);
-DEFINE_KEYS(POOL_KEYS, PL);
+PF_YAML_DEFINE_KEYS(ROOT_KEYS, RK);
+PF_YAML_DEFINE_KEYS(ENTRY_KEYS, EK);
+PF_YAML_DEFINE_KEYS(POOL_KEYS, PL);
 
 /* The fields an entry may ask for. */
 static const char *const field_names[] = { "intent", "data", "key", "value" };
@@ -388,226 +372,27 @@ pf_profile_free(struct pf_profile *p)
 /* ---- the loader -------------------------------------------------------- */
 
 struct loader {
-	const char *name;
-	yaml_document_t *doc;
+	struct pf_yaml y;      /* file name, document, message (in bytes) */
 	struct pf_profile *p;  /* scratch copy, handed over on success */
 	uint32_t intents_cap;
-	char *err;
-	size_t errlen;
-	char found[FOUND_LEN + 8];
 };
 
-static unsigned long
-line_of(const yaml_node_t *n)
-{
-	return n ? (unsigned long)n->start_mark.line + 1 : 1;
-}
-
-/* Writes "FILE:LINE: KEY: <fmt>" and returns -EINVAL. */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct loader *L, const yaml_node_t *n, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	int off;
-
-	off = snprintf(L->err, L->errlen, "%s:%lu: %s: ", L->name, line_of(n),
-		       *key ? key : "(top level)");
-	if (off >= 0 && (size_t)off < L->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(L->err + off, L->errlen - (size_t)off, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/* len bytes of s as one printable line: quotes, backslashes and control
- * bytes escaped; "..." when it does not fit. */
-static void
-printable(char *out, size_t size, const unsigned char *s, size_t len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char tmp[8];
-		int t;
-
-		if (s[i] == '"' || s[i] == '\\')
-			t = snprintf(tmp, sizeof(tmp), "\\%c", s[i]);
-		else if (s[i] < 0x20 || s[i] == 0x7f)
-			t = snprintf(tmp, sizeof(tmp), "\\x%02x", s[i]);
-		else
-			t = snprintf(tmp, sizeof(tmp), "%c", s[i]);
-		if (o + (size_t)t + 4 > size) {
-			while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-				o--;
-			if (o > 0 && (unsigned char)out[o - 1] >= 0xc0)
-				o--;
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(out + o, tmp, (size_t)t);
-		o += (size_t)t;
-	}
-	out[o] = '\0';
-}
-
-static const char *
-text(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static bool
-is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-
-	if (!n)
-		return true;
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(text(n), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-static const char *
-found(struct loader *L, const yaml_node_t *n)
-{
-	char body[FOUND_LEN];
-
-	if (is_null(n))
-		return "nothing";
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SCALAR_NODE:
-		printable(body, sizeof(body), n->data.scalar.value, n->data.scalar.length);
-		snprintf(L->found, sizeof(L->found), "\"%s\"", body);
-		return L->found;
-	default:
-		return "nothing";
-	}
-}
-
-static const char *
-join(char *out, size_t size, const char *const names[], size_t n)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n && o < size; i++)
-		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "", names[i]);
-	return out;
-}
-
-static const char *
-kjoin(char *buf, const char *parent, const char *child)
-{
-	if (snprintf(buf, KEY_LEN, "%s%s%s", parent, *parent ? "." : "", child) >= KEY_LEN)
-		memcpy(buf + KEY_LEN - 4, "...", 4);
-	return buf;
-}
-
-static const char *
-kidx(char *buf, const char *parent, size_t i)
-{
-	if (snprintf(buf, KEY_LEN, "%s[%zu]", parent, i) >= KEY_LEN)
-		memcpy(buf + KEY_LEN - 4, "...", 4);
-	return buf;
-}
-
-static const yaml_node_t *
-node(struct loader *L, int index)
-{
-	return yaml_document_get_node(L->doc, index);
-}
-
-static size_t
-seq_len(const yaml_node_t *n)
-{
-	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
-}
-
-static const yaml_node_t *
-seq_at(struct loader *L, const yaml_node_t *n, size_t i)
-{
-	return node(L, n->data.sequence.items.start[i]);
-}
-
-/* n must be a mapping whose keys are among names[], each once; vals[i]
- * gets the value of names[i] or NULL. Null is an empty mapping. */
-static int
-get_map(struct loader *L, const yaml_node_t *n, const char *key,
-	const char *const names[], size_t count, const yaml_node_t *vals[])
-{
-	const yaml_node_t *keys[MAX_KEYS] = { NULL };
-	char list[LIST_LEN], k[KEY_LEN], kname[FOUND_LEN];
-
-	memset(vals, 0, count * sizeof(*vals));
-	if (is_null(n))
-		return 0;
-	join(list, sizeof(list), names, count);
-	if (n->type != YAML_MAPPING_NODE)
-		return fail(L, n, key, "expected a mapping of %s, found %s", list, found(L, n));
-	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start;
-	     pr < n->data.mapping.pairs.top; pr++) {
-		const yaml_node_t *kn = node(L, pr->key);
-		size_t i;
-
-		if (kn->type != YAML_SCALAR_NODE || is_null(kn))
-			return fail(L, kn, key, "expected a key name, found %s", found(L, kn));
-		for (i = 0; i < count; i++)
-			if (strlen(names[i]) == kn->data.scalar.length &&
-			    strcmp(text(kn), names[i]) == 0)
-				break;
-		if (i == count) {
-			printable(kname, sizeof(kname), kn->data.scalar.value,
-				  kn->data.scalar.length);
-			return fail(L, kn, kjoin(k, key, kname),
-				    "expected one of %s, found unknown key", list);
-		}
-		if (keys[i])
-			return fail(L, kn, kjoin(k, key, names[i]),
-				    "expected each key once, found it again (first at line %lu)",
-				    line_of(keys[i]));
-		keys[i] = kn;
-		vals[i] = node(L, pr->value);
-	}
-	return 0;
-}
-
-/* A scalar of fewer than size bytes without NUL bytes. */
-static int
-get_text(struct loader *L, const yaml_node_t *n, const char *key, const char *what,
-	 size_t size, const char **out)
-{
-	if (!n || n->type != YAML_SCALAR_NODE || is_null(n))
-		return fail(L, n, key, "expected %s, found %s", what, found(L, n));
-	if (strlen(text(n)) != n->data.scalar.length)
-		return fail(L, n, key, "expected %s, found text with a NUL byte", what);
-	if (n->data.scalar.length >= size)
-		return fail(L, n, key, "expected %s of at most %zu bytes, found %zu bytes",
-			    what, size - 1, n->data.scalar.length);
-	*out = text(n);
-	return 0;
-}
-
+/* An integer written as the command line writes it (uint_n(): digits only,
+ * no sign), unlike the config's, which takes a sign. */
 static int
 get_uint(struct loader *L, const yaml_node_t *n, const char *key, uint64_t min,
 	 uint64_t max, uint64_t *v)
 {
-	if (!n || n->type != YAML_SCALAR_NODE || is_null(n) ||
-	    strlen(text(n)) != n->data.scalar.length ||
-	    uint_n(text(n), n->data.scalar.length, UINT64_MAX / 2, v) < 0)
-		return fail(L, n, key, "expected an integer, found %s", found(L, n));
+	if (!n || n->type != YAML_SCALAR_NODE || pf_yaml_is_null(n) ||
+	    strlen(pf_yaml_scalar(n)) != n->data.scalar.length ||
+	    uint_n(pf_yaml_scalar(n), n->data.scalar.length, UINT64_MAX / 2, v) < 0)
+		return pf_yaml_fail(&L->y, n, key, "expected an integer, found %s",
+				    pf_yaml_found(&L->y, n));
 	if (*v < min || *v > max)
-		return fail(L, n, key, "expected an integer between %llu and %llu, found %s",
-			    (unsigned long long)min, (unsigned long long)max, text(n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected an integer between %llu and %llu, found %s",
+				    (unsigned long long)min, (unsigned long long)max,
+				    pf_yaml_scalar(n));
 	return 0;
 }
 
@@ -619,17 +404,18 @@ get_bool(struct loader *L, const yaml_node_t *n, const char *key, bool *out)
 
 	if (n && n->type == YAML_SCALAR_NODE) {
 		for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-			if (strcmp(text(n), yes[i]) == 0) {
+			if (strcmp(pf_yaml_scalar(n), yes[i]) == 0) {
 				*out = true;
 				return 0;
 			}
-			if (strcmp(text(n), no[i]) == 0) {
+			if (strcmp(pf_yaml_scalar(n), no[i]) == 0) {
 				*out = false;
 				return 0;
 			}
 		}
 	}
-	return fail(L, n, key, "expected true or false, found %s", found(L, n));
+	return pf_yaml_fail(&L->y, n, key, "expected true or false, found %s",
+			    pf_yaml_found(&L->y, n));
 }
 
 /* A scalar handed to one of the value parsers above. */
@@ -638,10 +424,11 @@ get_parsed(struct loader *L, const yaml_node_t *n, const char *key, const char *
 	   int (*parse)(const char *, void *), void *out)
 {
 	const char *s;
-	int rc = get_text(L, n, key, what, 256, &s);
+	int rc = pf_yaml_text(&L->y, n, key, what, 256, &s);
 
 	if (rc == 0 && parse(s, out) < 0)
-		rc = fail(L, n, key, "expected %s, found %s", what, found(L, n));
+		rc = pf_yaml_fail(&L->y, n, key, "expected %s, found %s", what,
+				  pf_yaml_found(&L->y, n));
 	return rc;
 }
 
@@ -680,28 +467,29 @@ get_sessions(struct loader *L, const yaml_node_t *n, const char *key,
 	     struct pf_session_pool *pool)
 {
 	const yaml_node_t *v[PL_COUNT];
-	char k[KEY_LEN];
+	char k[PF_YAML_KEY_LEN];
 	uint64_t x;
 	int rc;
 
 	if (n && n->type == YAML_MAPPING_NODE) {
-		if ((rc = get_map(L, n, key, PL_names, PL_COUNT, v)) < 0)
+		if ((rc = pf_yaml_map(&L->y, n, key, PL_names, PL_COUNT, v)) < 0)
 			return rc;
 		if (v[PL_FIRST]) {
-			if ((rc = get_uint(L, v[PL_FIRST], kjoin(k, key, "first"), 0,
+			if ((rc = get_uint(L, v[PL_FIRST], pf_yaml_kjoin(k, key, "first"), 0,
 					   UINT32_MAX, &x)) < 0)
 				return rc;
 			pool->first = (uint32_t)x;
 		}
 		if (!v[PL_NUM])
-			return fail(L, n, kjoin(k, key, "count"),
-				    "expected a number of sessions (required), found nothing");
-		if ((rc = get_uint(L, v[PL_NUM], kjoin(k, key, "count"), 1,
+			return pf_yaml_missing(&L->y, n, key, "count",
+					       "a number of sessions");
+		if ((rc = get_uint(L, v[PL_NUM], pf_yaml_kjoin(k, key, "count"), 1,
 				   PF_PROFILE_MAX_SESSIONS, &x)) < 0)
 			return rc;
 		if ((uint64_t)pool->first + x - 1 > UINT32_MAX)
-			return fail(L, n, key, "expected session ids below 2^32, found %u + %llu",
-				    pool->first, (unsigned long long)x);
+			return pf_yaml_fail(&L->y, n, key,
+					    "expected session ids below 2^32, found %u + %llu",
+					    pool->first, (unsigned long long)x);
 		pool->count = (uint32_t)x;
 		return 0;
 	}
@@ -713,13 +501,14 @@ get_priority(struct loader *L, const yaml_node_t *n, const char *key,
 	     struct pf_profile *p)
 {
 	const char *s;
-	int rc = get_text(L, n, key, WHAT_PRIORITY, 256, &s), k;
+	int rc = pf_yaml_text(&L->y, n, key, WHAT_PRIORITY, 256, &s), k;
 
 	if (rc < 0)
 		return rc;
 	k = pf_weights_parse(s, p->prio, PF_PROFILE_MAX_WEIGHTS, 0, 255);
 	if (k < 0)
-		return fail(L, n, key, "expected %s, found %s", WHAT_PRIORITY, found(L, n));
+		return pf_yaml_fail(&L->y, n, key, "expected %s, found %s", WHAT_PRIORITY,
+				    pf_yaml_found(&L->y, n));
 	p->n_prio = (uint8_t)k;
 	return 0;
 }
@@ -741,14 +530,15 @@ add_pool(struct loader *L, const yaml_node_t *n, const char *key,
 		const struct pf_session_pool *o = &p->pools[i];
 		if ((uint64_t)o->first + o->count > pool->first &&
 		    (uint64_t)pool->first + pool->count > o->first)
-			return fail(L, n, key,
-				    "expected a session range equal to or disjoint from the others, found %u-%u overlapping %u-%u",
-				    pool->first, pool->first + pool->count - 1, o->first,
-				    o->first + o->count - 1);
+			return pf_yaml_fail(&L->y, n, key,
+					    "expected a session range equal to or disjoint from the others, found %u-%u overlapping %u-%u",
+					    pool->first, pool->first + pool->count - 1,
+					    o->first, o->first + o->count - 1);
 	}
 	if (p->n_pools == PF_PROFILE_MAX_POOLS)
-		return fail(L, n, key, "expected at most %d distinct session ranges, found more",
-			    PF_PROFILE_MAX_POOLS);
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected at most %d distinct session ranges, found more",
+				    PF_PROFILE_MAX_POOLS);
 	*idx = p->n_pools;
 	p->pools[p->n_pools++] = *pool;
 	return 0;
@@ -781,13 +571,13 @@ add_intent(struct loader *L, const char *s, size_t len)
 static int
 resolve(struct loader *L, const char *rel, char *out, size_t size)
 {
-	const char *slash = strrchr(L->name, '/');
+	const char *slash = strrchr(L->y.name, '/');
 	int n;
 
 	if (rel[0] == '/' || !slash)
 		n = snprintf(out, size, "%s", rel);
 	else
-		n = snprintf(out, size, "%.*s/%s", (int)(slash - L->name), L->name, rel);
+		n = snprintf(out, size, "%.*s/%s", (int)(slash - L->y.name), L->y.name, rel);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -801,16 +591,19 @@ load_intents_file(struct loader *L, const yaml_node_t *n, const char *key)
 	const char *rel;
 	int rc;
 
-	if ((rc = get_text(L, n, key, "a file of intents, one a line", PF_PATH_LEN, &rel)) < 0)
+	if ((rc = pf_yaml_text(&L->y, n, key, "a file of intents, one a line", PF_PATH_LEN,
+			       &rel)) < 0)
 		return rc;
 	if (resolve(L, rel, path, sizeof(path)) < 0)
-		return fail(L, n, key, "expected a path of at most %d bytes once resolved, found %s",
-			    PF_PATH_LEN - 1, found(L, n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a path of at most %d bytes once resolved, found %s",
+				    PF_PATH_LEN - 1, pf_yaml_found(&L->y, n));
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		int e = errno;
-		return fail(L, n, key, "expected a readable file, found %s (%s: %s)",
-			    found(L, n), path, strerror(e));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a readable file, found %s (%s: %s)",
+				    pf_yaml_found(&L->y, n), path, strerror(e));
 	}
 	uint32_t before = L->p->n_intents;
 	rc = 0;
@@ -818,8 +611,9 @@ load_intents_file(struct loader *L, const yaml_node_t *n, const char *key)
 		size_t len = strlen(line);
 		lineno++;
 		if (len == sizeof(line) - 1 && line[len - 1] != '\n') {
-			rc = fail(L, n, key, "expected intents of at most %d bytes, found a longer line (%s:%lu)",
-				  PF_PROFILE_INTENT_LEN - 1, path, lineno);
+			rc = pf_yaml_fail(&L->y, n, key,
+					  "expected intents of at most %d bytes, found a longer line (%s:%lu)",
+					  PF_PROFILE_INTENT_LEN - 1, path, lineno);
 			break;
 		}
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
@@ -831,46 +625,50 @@ load_intents_file(struct loader *L, const yaml_node_t *n, const char *key)
 		if (len == 0 || line[0] == '#')
 			continue;
 		if (len >= PF_PROFILE_INTENT_LEN) {
-			rc = fail(L, n, key, "expected intents of at most %d bytes, found %zu bytes (%s:%lu)",
-				  PF_PROFILE_INTENT_LEN - 1, len, path, lineno);
+			rc = pf_yaml_fail(&L->y, n, key,
+					  "expected intents of at most %d bytes, found %zu bytes (%s:%lu)",
+					  PF_PROFILE_INTENT_LEN - 1, len, path, lineno);
 			break;
 		}
 		if (L->p->n_intents == PF_PROFILE_MAX_INTENTS) {
-			rc = fail(L, n, key, "expected at most %d intents in the profile, found more (%s:%lu)",
-				  PF_PROFILE_MAX_INTENTS, path, lineno);
+			rc = pf_yaml_fail(&L->y, n, key,
+					  "expected at most %d intents in the profile, found more (%s:%lu)",
+					  PF_PROFILE_MAX_INTENTS, path, lineno);
 			break;
 		}
 		if ((rc = add_intent(L, s, len)) < 0) {
-			snprintf(L->err, L->errlen, "%s: out of memory", L->name);
+			snprintf(L->y.err, L->y.errlen, "%s: out of memory", L->y.name);
 			break;
 		}
 	}
 	fclose(f);
 	if (rc == 0 && L->p->n_intents == before)
-		rc = fail(L, n, key, "expected at least one intent, found none in %s", path);
+		rc = pf_yaml_fail(&L->y, n, key,
+				  "expected at least one intent, found none in %s", path);
 	return rc;
 }
 
 static int
 load_intents_list(struct loader *L, const yaml_node_t *n, const char *key)
 {
-	char k[KEY_LEN];
+	char k[PF_YAML_KEY_LEN];
 	const char *s;
+	size_t len;
 	int rc;
 
-	if (!n || n->type != YAML_SEQUENCE_NODE || seq_len(n) == 0)
-		return fail(L, n, key, "expected a list of intent texts, found %s",
-			    n && n->type == YAML_SEQUENCE_NODE ? "an empty list" : found(L, n));
-	for (size_t i = 0; i < seq_len(n); i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
-		if ((rc = get_text(L, it, kidx(k, key, i), "an intent text",
+	if ((rc = pf_yaml_seq(&L->y, n, key, "a list of intent texts", 1, SIZE_MAX, &len)) < 0)
+		return rc;
+	for (size_t i = 0; i < len; i++) {
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
+		if ((rc = pf_yaml_text(&L->y, it, pf_yaml_kidx(k, key, i), "an intent text",
 				   PF_PROFILE_INTENT_LEN, &s)) < 0)
 			return rc;
 		if (L->p->n_intents == PF_PROFILE_MAX_INTENTS)
-			return fail(L, it, k, "expected at most %d intents in the profile, found more",
-				    PF_PROFILE_MAX_INTENTS);
+			return pf_yaml_fail(&L->y, it, k,
+					    "expected at most %d intents in the profile, found more",
+					    PF_PROFILE_MAX_INTENTS);
 		if (add_intent(L, s, strlen(s)) < 0) {
-			snprintf(L->err, L->errlen, "%s: out of memory", L->name);
+			snprintf(L->y.err, L->y.errlen, "%s: out of memory", L->y.name);
 			return -ENOMEM;
 		}
 	}
@@ -880,26 +678,27 @@ load_intents_list(struct loader *L, const yaml_node_t *n, const char *key)
 static int
 load_fields(struct loader *L, const yaml_node_t *n, const char *key, uint64_t *mask)
 {
-	char k[KEY_LEN], list[LIST_LEN];
+	char k[PF_YAML_KEY_LEN], list[PF_YAML_LIST_LEN];
 	size_t nf = sizeof(field_names) / sizeof(field_names[0]);
+	unsigned int f;
+	int rc;
 
-	join(list, sizeof(list), field_names, nf);
+	pf_yaml_join(list, sizeof(list), field_names, nf);
 	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(L, n, key, "expected a list of fields (%s), found %s", list, found(L, n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a list of fields (%s), found %s", list,
+				    pf_yaml_found(&L->y, n));
 	*mask = 0;
-	for (size_t i = 0; i < seq_len(n); i++) {
-		const yaml_node_t *it = seq_at(L, n, i);
-		size_t f;
-		for (f = 0; f < nf; f++)
-			if (it->type == YAML_SCALAR_NODE && strcmp(text(it), field_names[f]) == 0)
-				break;
-		if (f == nf)
-			return fail(L, it, kidx(k, key, i), "expected one of %s, found %s", list,
-				    found(L, it));
+	for (size_t i = 0; i < pf_yaml_seq_len(n); i++) {
+		const yaml_node_t *it = pf_yaml_seq_at(&L->y, n, i);
+		if ((rc = pf_yaml_word(&L->y, it, pf_yaml_kidx(k, key, i), field_names, nf,
+				       &f)) < 0)
+			return rc;
 		uint64_t bit = pf_field_bit((uint16_t)pf_field_by_name(field_names[f]));
 		if (*mask & bit)
-			return fail(L, it, k, "expected each field once, found %s again",
-				    field_names[f]);
+			return pf_yaml_fail(&L->y, it, k,
+					    "expected each field once, found %s again",
+					    field_names[f]);
 		*mask |= bit;
 	}
 	return 0;
@@ -910,83 +709,87 @@ load_entry(struct loader *L, const yaml_node_t *n, size_t idx)
 {
 	struct pf_profile_entry *e = &L->p->entries[idx];
 	const yaml_node_t *v[EK_COUNT];
-	char key[KEY_LEN], k[KEY_LEN];
+	char key[PF_YAML_KEY_LEN], k[PF_YAML_KEY_LEN];
 	const char *s;
 	uint64_t x;
 	int rc;
 
-	kidx(key, "mix", idx);
+	pf_yaml_kidx(key, "mix", idx);
 	if (!n || n->type != YAML_MAPPING_NODE)
-		return fail(L, n, key, "expected a mapping (one kind of request), found %s",
-			    found(L, n));
-	if ((rc = get_map(L, n, key, EK_names, EK_COUNT, v)) < 0)
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a mapping (one kind of request), found %s",
+				    pf_yaml_found(&L->y, n));
+	if ((rc = pf_yaml_map(&L->y, n, key, EK_names, EK_COUNT, v)) < 0)
 		return rc;
 	memset(e, 0, sizeof(*e));
-	e->line = (int)line_of(n);
+	e->line = (int)pf_yaml_line(n);
 	e->weight = 1;
 	e->keys = PF_PROFILE_DEFAULT_KEYS;
 	e->value_size = PF_PROFILE_DEFAULT_VALUE_SIZE;
 	snprintf(e->name, sizeof(e->name), "entry%zu", idx);
 
 	if (v[EK_NAME]) {
-		if ((rc = get_text(L, v[EK_NAME], kjoin(k, key, "name"), "a name",
+		if ((rc = pf_yaml_text(&L->y, v[EK_NAME], pf_yaml_kjoin(k, key, "name"), "a name",
 				   PF_NAME_LEN, &s)) < 0)
 			return rc;
 		snprintf(e->name, sizeof(e->name), "%s", s);
 		for (size_t i = 0; i < idx; i++)
 			if (strcmp(L->p->entries[i].name, e->name) == 0)
-				return fail(L, v[EK_NAME], k,
-					    "expected a name no other entry has, found \"%s\" (also mix[%zu])",
-					    e->name, i);
+				return pf_yaml_fail(&L->y, v[EK_NAME], k,
+						    "expected a name no other entry has, found \"%s\" (also mix[%zu])",
+						    e->name, i);
 	}
 	if (v[EK_WEIGHT]) {
-		if ((rc = get_uint(L, v[EK_WEIGHT], kjoin(k, key, "weight"), 0, MAX_WEIGHT, &x)) < 0)
+		if ((rc = get_uint(L, v[EK_WEIGHT], pf_yaml_kjoin(k, key, "weight"), 0,
+				   MAX_WEIGHT, &x)) < 0)
 			return rc;
 		e->weight = (uint32_t)x;
 	}
 	if (v[EK_CLASSIFY] &&
-	    (rc = get_bool(L, v[EK_CLASSIFY], kjoin(k, key, "classify"), &e->classify)) < 0)
+	    (rc = get_bool(L, v[EK_CLASSIFY], pf_yaml_kjoin(k, key, "classify"), &e->classify)) < 0)
 		return rc;
 	if (v[EK_CAPABILITY]) {
 		if (e->classify)
-			return fail(L, v[EK_CAPABILITY], kjoin(k, key, "capability"),
-				    "expected no capability in a classify entry (the header names nothing), found %s",
-				    found(L, v[EK_CAPABILITY]));
-		if ((rc = get_uint(L, v[EK_CAPABILITY], kjoin(k, key, "capability"), 1,
+			return pf_yaml_fail(&L->y, v[EK_CAPABILITY],
+					    pf_yaml_kjoin(k, key, "capability"),
+					    "expected no capability in a classify entry (the header names nothing), found %s",
+					    pf_yaml_found(&L->y, v[EK_CAPABILITY]));
+		if ((rc = get_uint(L, v[EK_CAPABILITY], pf_yaml_kjoin(k, key, "capability"), 1,
 				   PF_MAX_CAP_ID, &x)) < 0)
 			return rc;
 		e->capability = (uint16_t)x;
 	}
 	if (v[EK_ELEMENT]) {
 		const struct pf_element *el;
-		kjoin(k, key, "element");
+		pf_yaml_kjoin(k, key, "element");
 		if (e->classify)
-			return fail(L, v[EK_ELEMENT], k,
-				    "expected no element in a classify entry (the header names nothing), found %s",
-				    found(L, v[EK_ELEMENT]));
-		if ((rc = get_text(L, v[EK_ELEMENT], k, "an element (GROUP.symbol, such as DF.tr)",
-				   32, &s)) < 0)
+			return pf_yaml_fail(&L->y, v[EK_ELEMENT], k,
+					    "expected no element in a classify entry (the header names nothing), found %s",
+					    pf_yaml_found(&L->y, v[EK_ELEMENT]));
+		if ((rc = pf_yaml_text(&L->y, v[EK_ELEMENT], k,
+				       "an element (GROUP.symbol, such as DF.tr)", 32, &s)) < 0)
 			return rc;
 		el = pf_element_by_symbol(s);
 		if (!el)
-			return fail(L, v[EK_ELEMENT], k,
-				    "expected an element of the periodic table (GROUP.symbol, such as DF.tr), found %s",
-				    found(L, v[EK_ELEMENT]));
+			return pf_yaml_fail(&L->y, v[EK_ELEMENT], k,
+					    "expected an element of the periodic table (GROUP.symbol, such as DF.tr), found %s",
+					    pf_yaml_found(&L->y, v[EK_ELEMENT]));
 		e->group = el->group;
 		e->element = el->index;
 	}
 	if (!e->classify && !e->capability && !e->group)
-		return fail(L, n, kjoin(k, key, "capability"),
-			    "expected a capability id, an element, or classify: true (required), found nothing");
-	if (v[EK_FIELDS] && (rc = load_fields(L, v[EK_FIELDS], kjoin(k, key, "fields"),
+		return pf_yaml_fail(&L->y, n, pf_yaml_kjoin(k, key, "capability"),
+				    "expected a capability id, an element, or classify: true (required), found nothing");
+	if (v[EK_FIELDS] && (rc = load_fields(L, v[EK_FIELDS], pf_yaml_kjoin(k, key, "fields"),
 					      &e->fields)) < 0)
 		return rc;
 	if (v[EK_INTENT]) {
-		kjoin(k, key, "intent");
+		pf_yaml_kjoin(k, key, "intent");
 		if (e->classify)
-			return fail(L, v[EK_INTENT], k,
-				    "expected intents or intents_file in a classify entry, found intent");
-		if ((rc = get_text(L, v[EK_INTENT], k, "an intent text", PF_PROFILE_INTENT_LEN, &s)) < 0)
+			return pf_yaml_fail(&L->y, v[EK_INTENT], k,
+					    "expected intents or intents_file in a classify entry, found intent");
+		if ((rc = pf_yaml_text(&L->y, v[EK_INTENT], k, "an intent text",
+				       PF_PROFILE_INTENT_LEN, &s)) < 0)
 			return rc;
 		snprintf(e->intent, sizeof(e->intent), "%s", s);
 		e->fields |= pf_field_bit(PF_FIELD_INTENT);
@@ -998,43 +801,47 @@ load_entry(struct loader *L, const yaml_node_t *n, size_t idx)
 	if (v[EK_INTENTS] || v[EK_INTENTS_FILE]) {
 		const yaml_node_t *at = v[EK_INTENTS] ? v[EK_INTENTS] : v[EK_INTENTS_FILE];
 		if (!e->classify)
-			return fail(L, at, kjoin(k, key, v[EK_INTENTS] ? "intents" : "intents_file"),
-				    "expected intents only with classify: true, found a list for a header-routed entry");
+			return pf_yaml_fail(&L->y, at,
+					    pf_yaml_kjoin(k, key, v[EK_INTENTS] ? "intents" : "intents_file"),
+					    "expected intents only with classify: true, found a list for a header-routed entry");
 		e->first_intent = L->p->n_intents;
 		if (v[EK_INTENTS] &&
-		    (rc = load_intents_list(L, v[EK_INTENTS], kjoin(k, key, "intents"))) < 0)
+		    (rc = load_intents_list(L, v[EK_INTENTS],
+					    pf_yaml_kjoin(k, key, "intents"))) < 0)
 			return rc;
 		if (v[EK_INTENTS_FILE] &&
-		    (rc = load_intents_file(L, v[EK_INTENTS_FILE], kjoin(k, key, "intents_file"))) < 0)
+		    (rc = load_intents_file(L, v[EK_INTENTS_FILE],
+					    pf_yaml_kjoin(k, key, "intents_file"))) < 0)
 			return rc;
 		e->n_intents = L->p->n_intents - e->first_intent;
 	}
 	if (e->classify) {
 		if (!e->n_intents)
-			return fail(L, n, kjoin(k, key, "intents"),
-				    "expected a list of intents or an intents_file for a classify entry (required), found nothing");
+			return pf_yaml_fail(&L->y, n, pf_yaml_kjoin(k, key, "intents"),
+					    "expected a list of intents or an intents_file for a classify entry (required), found nothing");
 		e->fields |= pf_field_bit(PF_FIELD_INTENT);
 	}
 	if (v[EK_KEYS]) {
-		if ((rc = get_uint(L, v[EK_KEYS], kjoin(k, key, "keys"), 1, UINT32_MAX, &x)) < 0)
+		if ((rc = get_uint(L, v[EK_KEYS], pf_yaml_kjoin(k, key, "keys"), 1, UINT32_MAX,
+				   &x)) < 0)
 			return rc;
 		e->keys = (uint32_t)x;
 	}
 	if (v[EK_VALUE_SIZE]) {
-		if ((rc = get_uint(L, v[EK_VALUE_SIZE], kjoin(k, key, "value_size"), 0,
+		if ((rc = get_uint(L, v[EK_VALUE_SIZE], pf_yaml_kjoin(k, key, "value_size"), 0,
 				   PF_PROFILE_VALUE_MAX, &x)) < 0)
 			return rc;
 		e->value_size = (uint16_t)x;
 	}
 	if (v[EK_SIZE]) {
-		if ((rc = get_parsed(L, v[EK_SIZE], kjoin(k, key, "size"), WHAT_SIZE, parse_size,
-				     &e->size)) < 0)
+		if ((rc = get_parsed(L, v[EK_SIZE], pf_yaml_kjoin(k, key, "size"), WHAT_SIZE,
+				     parse_size, &e->size)) < 0)
 			return rc;
 		e->has_size = true;
 	}
 	if (v[EK_SESSIONS]) {
 		struct pf_session_pool pool = { PF_PROFILE_DEFAULT_FIRST_SESSION, 0 };
-		kjoin(k, key, "sessions");
+		pf_yaml_kjoin(k, key, "sessions");
 		if ((rc = get_sessions(L, v[EK_SESSIONS], k, &pool)) < 0 ||
 		    (rc = add_pool(L, v[EK_SESSIONS], k, &pool, &e->pool)) < 0)
 			return rc;
@@ -1050,10 +857,10 @@ load_root(struct loader *L, const yaml_node_t *root)
 	const char *s;
 	int rc;
 
-	if ((rc = get_map(L, root, "", RK_names, RK_COUNT, v)) < 0)
+	if ((rc = pf_yaml_map(&L->y, root, "", RK_names, RK_COUNT, v)) < 0)
 		return rc;
 	if (v[RK_DESCRIPTION]) {
-		if ((rc = get_text(L, v[RK_DESCRIPTION], "description", "a line of text",
+		if ((rc = pf_yaml_text(&L->y, v[RK_DESCRIPTION], "description", "a line of text",
 				   sizeof(p->description), &s)) < 0)
 			return rc;
 		snprintf(p->description, sizeof(p->description), "%s", s);
@@ -1073,7 +880,7 @@ load_root(struct loader *L, const yaml_node_t *root)
 	if (v[RK_SESSIONS] && (rc = get_sessions(L, v[RK_SESSIONS], "sessions", &p->pools[0])) < 0)
 		return rc;
 	if (v[RK_SESSION_ORDER]) {
-		if ((rc = get_text(L, v[RK_SESSION_ORDER], "session_order",
+		if ((rc = pf_yaml_text(&L->y, v[RK_SESSION_ORDER], "session_order",
 				   "round-robin or random", 32, &s)) < 0)
 			return rc;
 		if (strcmp(s, "round-robin") == 0)
@@ -1081,62 +888,39 @@ load_root(struct loader *L, const yaml_node_t *root)
 		else if (strcmp(s, "random") == 0)
 			p->session_order = PF_SESSIONS_RANDOM;
 		else
-			return fail(L, v[RK_SESSION_ORDER], "session_order",
-				    "expected round-robin or random, found %s",
-				    found(L, v[RK_SESSION_ORDER]));
+			return pf_yaml_fail(&L->y, v[RK_SESSION_ORDER], "session_order",
+					    "expected round-robin or random, found %s",
+					    pf_yaml_found(&L->y, v[RK_SESSION_ORDER]));
 	}
 	if (v[RK_PRIORITY] && (rc = get_priority(L, v[RK_PRIORITY], "priority", p)) < 0)
 		return rc;
 
 	const yaml_node_t *mix = v[RK_MIX];
+	size_t n_mix;
 	if (!mix)
-		return fail(L, root, "mix", "expected a list of requests (required), found nothing");
-	if (mix->type != YAML_SEQUENCE_NODE || seq_len(mix) == 0)
-		return fail(L, mix, "mix", "expected a list of requests, found %s",
-			    mix->type == YAML_SEQUENCE_NODE ? "an empty list" : found(L, mix));
-	if (seq_len(mix) > PF_PROFILE_MAX_ENTRIES)
-		return fail(L, mix, "mix", "expected at most %d entries, found %zu",
-			    PF_PROFILE_MAX_ENTRIES, seq_len(mix));
+		return pf_yaml_missing(&L->y, root, "", "mix", "a list of requests");
+	if ((rc = pf_yaml_seq(&L->y, mix, "mix", "a list of requests", 1, SIZE_MAX, &n_mix)) < 0)
+		return rc;
+	if (n_mix > PF_PROFILE_MAX_ENTRIES)
+		return pf_yaml_fail(&L->y, mix, "mix",
+				    "expected at most %d entries, found %zu",
+				    PF_PROFILE_MAX_ENTRIES, n_mix);
 	uint64_t total = 0;
-	for (size_t i = 0; i < seq_len(mix); i++) {
-		if ((rc = load_entry(L, seq_at(L, mix, i), i)) < 0)
+	for (size_t i = 0; i < n_mix; i++) {
+		if ((rc = load_entry(L, pf_yaml_seq_at(&L->y, mix, i), i)) < 0)
 			return rc;
 		p->n_entries++;
 		total += p->entries[i].weight;
 	}
 	if (total == 0)
-		return fail(L, mix, "mix", "expected at least one entry with a positive weight, found every weight 0");
+		return pf_yaml_fail(&L->y, mix, "mix",
+				    "expected at least one entry with a positive weight, found every weight 0");
 
-	char why[LIST_LEN];
+	char why[PF_YAML_LIST_LEN];
 	if (pf_profile_check_pools(p, why, sizeof(why)) < 0)
-		return fail(L, v[RK_SESSIONS] ? v[RK_SESSIONS] : mix, "sessions", "%s", why);
+		return pf_yaml_fail(&L->y, v[RK_SESSIONS] ? v[RK_SESSIONS] : mix,
+				    "sessions", "%s", why);
 	return 0;
-}
-
-static int
-syntax_error(const yaml_parser_t *ps, const char *name, const char *buf, size_t len,
-	     char *err, size_t errlen)
-{
-	unsigned long line = (unsigned long)ps->problem_mark.line + 1;
-	const char *problem = ps->problem ? ps->problem : "unknown error";
-
-	if (ps->error == YAML_MEMORY_ERROR) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	if (ps->error == YAML_READER_ERROR) {
-		line = 1;
-		for (size_t i = 0; i < ps->problem_offset && i < len; i++)
-			line += buf[i] == '\n';
-		snprintf(err, errlen, "%s:%lu: syntax error: %s (at byte %zu)", name, line,
-			 problem, ps->problem_offset);
-	} else if (ps->context) {
-		snprintf(err, errlen, "%s:%lu: syntax error: %s (%s at line %lu)", name, line,
-			 problem, ps->context, (unsigned long)ps->context_mark.line + 1);
-	} else {
-		snprintf(err, errlen, "%s:%lu: syntax error: %s", name, line, problem);
-	}
-	return -EINVAL;
 }
 
 int
@@ -1146,7 +930,7 @@ pf_profile_load_buf(const char *name, const char *buf, size_t len, struct pf_pro
 	char dummy[1];
 	struct loader L = { 0 };
 	yaml_parser_t parser;
-	yaml_document_t doc, extra;
+	yaml_document_t doc;
 	bool have_parser = false, have_doc = false;
 	const yaml_node_t *root;
 	int rc;
@@ -1166,35 +950,20 @@ pf_profile_load_buf(const char *name, const char *buf, size_t len, struct pf_pro
 		rc = -ENOMEM;
 		goto out;
 	}
-	L.name = name;
-	L.doc = &doc;
-	L.err = err;
-	L.errlen = errlen;
+	L.y.name = name;
+	L.y.err = err;
+	L.y.errlen = errlen;
+	L.y.unit = "bytes";
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		rc = syntax_error(&parser, name, buf, len, err, errlen);
+	if ((rc = pf_yaml_load(&L.y, &parser, &doc, buf, len)) < 0)
 		goto out;
-	}
 	have_doc = true;
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
-		snprintf(err, errlen, "%s:1: mix: expected a list of requests (required), found an empty file",
-			 name);
-		rc = -EINVAL;
+		rc = pf_yaml_fail(&L.y, NULL, "mix",
+				  "expected a list of requests (required), found an empty file");
 		goto out;
 	}
-	if (!yaml_parser_load(&parser, &extra)) {
-		rc = syntax_error(&parser, name, buf, len, err, errlen);
-		goto out;
-	}
-	if (yaml_document_get_root_node(&extra)) {
-		rc = fail(&L, yaml_document_get_root_node(&extra), "",
-			  "expected one YAML document, found a second one");
-		yaml_document_delete(&extra);
-		goto out;
-	}
-	yaml_document_delete(&extra);
-
 	pf_profile_default(L.p);
 	L.p->n_entries = 0;
 	memset(L.p->entries, 0, sizeof(L.p->entries));
@@ -1221,58 +990,14 @@ out:
 int
 pf_profile_load(const char *path, struct pf_profile *p, char *err, size_t errlen)
 {
-	const char *what = "cannot open";
-	char *buf = NULL, *grown;
-	size_t len = 0, cap = 0;
-	struct stat st;
-	int fd, rc;
+	char *buf;
+	size_t len;
+	int rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		rc = -EISDIR;
-		goto fail;
-	}
-	what = "cannot read";
-	for (;;) {
-		ssize_t n;
-
-		if (len == cap) {
-			if (cap >= MAX_FILE) {
-				rc = -EFBIG;
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 16384;
-			grown = realloc(buf, cap);
-			if (!grown) {
-				rc = -ENOMEM;
-				goto fail;
-			}
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
+	rc = pf_yaml_read_file(path, &buf, &len, err, errlen);
+	if (rc)
+		return rc;
 	rc = pf_profile_load_buf(path, buf, len, p, err, errlen);
 	free(buf);
-	return rc;
-fail:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	if (err && errlen)
-		snprintf(err, errlen, "%s: %s: %s", path, what, strerror(-rc));
 	return rc;
 }

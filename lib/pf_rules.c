@@ -3,7 +3,6 @@
  * key by key, compiled with hs_compile_multi, packed for the control socket. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,24 +12,15 @@
 #include <yaml.h>
 
 #include "pf_rules.h"
-
-/* Longest dotted key ("rules[99999].capability"), the longest excerpt of a
- * value quoted back in a message, and "one of a, b, c" lists. */
-#define KEY_LEN 64
-#define FOUND_LEN 72
-#define LIST_LEN 240
+#include "pf_yaml_private.h"
 
 #define RULE_KEYS(X)                                                         \
 	X(RK_ID, "id") X(RK_PATTERN, "pattern") X(RK_FLAGS, "flags")          \
 	X(RK_ACTION, "action") X(RK_CAPABILITY, "capability")
 #define TOP_KEYS(X) X(TK_RULES, "rules")
 
-#define KEY_ENUM(id, str) id,
-#define KEY_NAME(id, str) str,
-enum { RULE_KEYS(KEY_ENUM) RK_COUNT };
-enum { TOP_KEYS(KEY_ENUM) TK_COUNT };
-static const char *const rule_key_names[] = { RULE_KEYS(KEY_NAME) };
-static const char *const top_key_names[] = { TOP_KEYS(KEY_NAME) };
+PF_YAML_DEFINE_KEYS(RULE_KEYS, RK);
+PF_YAML_DEFINE_KEYS(TOP_KEYS, TK);
 
 static const struct {
 	const char *name;
@@ -50,203 +40,17 @@ static const char *const action_names[] = {
 #define N_ACTIONS (sizeof(action_names) / sizeof(action_names[0]))
 
 struct loader {
-	const char *name; /* file name in messages */
-	yaml_document_t *doc;
-	const struct pf_config *cfg;
-	char *err;
-	size_t errlen;
-	char found[FOUND_LEN + 8];
+	struct pf_yaml y;             /* file name, document, message */
+	const struct pf_config *cfg;  /* for capability names, or NULL */
 };
 
-/* ---- messages ---------------------------------------------------------- */
-
-static unsigned long
-line_of(const yaml_node_t *n)
-{
-	return n ? (unsigned long)n->start_mark.line + 1 : 1;
-}
-
-/* Writes "FILE:LINE: KEY: <fmt>" and returns -EINVAL. */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct loader *L, const yaml_node_t *n, const char *key, const char *fmt,
-     ...)
-{
-	va_list ap;
-	int off;
-
-	off = snprintf(L->err, L->errlen, "%s:%lu: %s: ", L->name, line_of(n),
-		       *key ? key : "(top level)");
-	if (off >= 0 && (size_t)off < L->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(L->err + off, L->errlen - (size_t)off, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-/* One printable line from len bytes: quotes, backslashes and control bytes
- * escaped so that a value cannot split the message; too long ends in "...". */
-static void
-printable(char *out, size_t size, const unsigned char *s, size_t len)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char tmp[8];
-		int t;
-
-		if (s[i] == '"' || s[i] == '\\')
-			t = snprintf(tmp, sizeof(tmp), "\\%c", s[i]);
-		else if (s[i] < 0x20 || s[i] == 0x7f)
-			t = snprintf(tmp, sizeof(tmp), "\\x%02x", s[i]);
-		else
-			t = snprintf(tmp, sizeof(tmp), "%c", s[i]);
-		if (o + (size_t)t + 4 > size) {
-			while (o > 0 && ((unsigned char)out[o - 1] & 0xc0) == 0x80)
-				o--;
-			if (o > 0 && (unsigned char)out[o - 1] >= 0xc0)
-				o--;
-			memcpy(out + o, "...", 3);
-			o += 3;
-			break;
-		}
-		memcpy(out + o, tmp, (size_t)t);
-		o += (size_t)t;
-	}
-	out[o] = '\0';
-}
-
-static const char *
-text(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-/* A plain scalar that YAML reads as null. */
-static bool
-is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-
-	if (!n)
-		return true;
-	if (n->type != YAML_SCALAR_NODE ||
-	    n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (strcmp(text(n), nulls[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The "found WHAT" of a message. */
-static const char *
-found(struct loader *L, const yaml_node_t *n)
-{
-	char body[FOUND_LEN];
-
-	if (is_null(n))
-		return "nothing";
-	switch (n->type) {
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SCALAR_NODE:
-		printable(body, sizeof(body), n->data.scalar.value,
-			  n->data.scalar.length);
-		snprintf(L->found, sizeof(L->found), "\"%s\"", body);
-		return L->found;
-	default:
-		return "nothing";
-	}
-}
-
-/* "a, b, c" from names[0..n-1]; ends in ", ..." if it does not fit. */
-static const char *
-join(char *out, size_t size, const char *const names[], size_t n)
-{
-	size_t o = 0;
-
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		size_t need = strlen(names[i]) + (i ? 2 : 0);
-
-		if (o + need + 6 > size) {
-			snprintf(out + o, size - o, "%s...", i ? ", " : "");
-			break;
-		}
-		o += (size_t)snprintf(out + o, size - o, "%s%s", i ? ", " : "",
-				      names[i]);
-	}
-	return out;
-}
-
-static const yaml_node_t *
-node(struct loader *L, int index)
-{
-	return yaml_document_get_node(L->doc, index);
-}
-
-static bool
-scalar_is(const yaml_node_t *n, const char *s)
-{
-	return n->type == YAML_SCALAR_NODE && n->data.scalar.length == strlen(s) &&
-	       strcmp(text(n), s) == 0;
-}
-
-/*
- * Checks that n is a mapping whose keys are all among names[], each once;
- * vals[i] gets the value of names[i] or NULL.
- */
-static int
-get_map(struct loader *L, const yaml_node_t *n, const char *key,
-	const char *const names[], size_t count, const yaml_node_t *vals[],
-	const yaml_node_t *keys[])
-{
-	char list[LIST_LEN], k[KEY_LEN + FOUND_LEN], kname[FOUND_LEN];
-
-	memset(vals, 0, count * sizeof(*vals));
-	memset(keys, 0, count * sizeof(*keys));
-	join(list, sizeof(list), names, count);
-	if (!n || n->type != YAML_MAPPING_NODE)
-		return fail(L, n, key, "expected a mapping of %s, found %s", list,
-			    found(L, n));
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-	     p < n->data.mapping.pairs.top; p++) {
-		const yaml_node_t *kn = node(L, p->key);
-		size_t i;
-
-		if (kn->type != YAML_SCALAR_NODE || is_null(kn))
-			return fail(L, kn, key, "expected a key name, found %s",
-				    found(L, kn));
-		for (i = 0; i < count; i++)
-			if (scalar_is(kn, names[i]))
-				break;
-		if (i == count) {
-			printable(kname, sizeof(kname), kn->data.scalar.value,
-				  kn->data.scalar.length);
-			snprintf(k, sizeof(k), "%s%s%s", key, *key ? "." : "", kname);
-			return fail(L, kn, k, "expected one of %s, found unknown key",
-				    list);
-		}
-		if (keys[i]) {
-			snprintf(k, sizeof(k), "%s%s%s", key, *key ? "." : "", names[i]);
-			return fail(L, kn, k,
-				    "expected each key once, found it again (first at line %lu)",
-				    line_of(keys[i]));
-		}
-		keys[i] = kn;
-		vals[i] = node(L, p->value);
-	}
-	return 0;
-}
+/* ---- one rule ----------------------------------------------------------- */
 
 /* Decimal digits only, no sign: v = their value (saturated past 2^32). */
 static bool
 parse_uint(const yaml_node_t *n, unsigned long long *v)
 {
-	const char *s = text(n);
+	const char *s = pf_yaml_scalar(n);
 
 	if (strlen(s) != n->data.scalar.length || s[0] < '0' || s[0] > '9')
 		return false;
@@ -260,19 +64,19 @@ parse_uint(const yaml_node_t *n, unsigned long long *v)
 	return true;
 }
 
-/* ---- one rule ----------------------------------------------------------- */
-
 static int
 rule_id(struct loader *L, const yaml_node_t *n, const char *key, uint32_t *id)
 {
 	unsigned long long v;
 
-	if (n->type != YAML_SCALAR_NODE || is_null(n) || !parse_uint(n, &v))
-		return fail(L, n, key, "expected an integer between 0 and %u, found %s",
-			    UINT32_MAX, found(L, n));
+	if (n->type != YAML_SCALAR_NODE || pf_yaml_is_null(n) || !parse_uint(n, &v))
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected an integer between 0 and %u, found %s",
+				    UINT32_MAX, pf_yaml_found(&L->y, n));
 	if (v > UINT32_MAX)
-		return fail(L, n, key, "expected an integer between 0 and %u, found %s",
-			    UINT32_MAX, found(L, n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected an integer between 0 and %u, found %s",
+				    UINT32_MAX, pf_yaml_found(&L->y, n));
 	*id = (uint32_t)v;
 	return 0;
 }
@@ -281,17 +85,15 @@ static int
 rule_pattern(struct loader *L, const yaml_node_t *n, const char *key,
 	     char out[PF_PATTERN_LEN])
 {
-	const char *what = "a non-empty regular expression";
+	const char *what = "a non-empty regular expression", *s;
+	int rc = pf_yaml_text(&L->y, n, key, what, PF_PATTERN_LEN, &s);
 
-	if (n->type != YAML_SCALAR_NODE || is_null(n) || n->data.scalar.length == 0)
-		return fail(L, n, key, "expected %s, found %s", what, found(L, n));
-	if (strlen(text(n)) != n->data.scalar.length)
-		return fail(L, n, key, "expected %s, found text with a NUL byte", what);
-	if (n->data.scalar.length >= PF_PATTERN_LEN)
-		return fail(L, n, key,
-			    "expected %s of at most %d characters, found %zu characters",
-			    what, PF_PATTERN_LEN - 1, n->data.scalar.length);
-	memcpy(out, text(n), n->data.scalar.length + 1);
+	if (rc)
+		return rc;
+	if (*s == '\0') /* "" quoted: not null, but no expression either */
+		return pf_yaml_fail(&L->y, n, key, "expected %s, found %s", what,
+				    pf_yaml_found(&L->y, n));
+	memcpy(out, s, strlen(s) + 1);
 	return 0;
 }
 
@@ -300,38 +102,41 @@ rule_flags(struct loader *L, const yaml_node_t *n, const char *key,
 	   uint32_t *hs_flags)
 {
 	const char *names[N_FLAGS];
-	char list[LIST_LEN];
+	char list[PF_YAML_LIST_LEN];
 	uint32_t seen = 0;
 
 	for (size_t f = 0; f < N_FLAGS; f++)
 		names[f] = flag_table[f].name;
-	join(list, sizeof(list), names, N_FLAGS);
+	pf_yaml_join(list, sizeof(list), names, N_FLAGS);
 	*hs_flags = 0;
-	if (is_null(n))
+	if (pf_yaml_is_null(n))
 		return 0;
 	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(L, n, key, "expected a list of flags (%s), found %s", list,
-			    found(L, n));
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a list of flags (%s), found %s", list,
+				    pf_yaml_found(&L->y, n));
 	for (yaml_node_item_t *it = n->data.sequence.items.start;
 	     it < n->data.sequence.items.top; it++) {
-		const yaml_node_t *f = node(L, *it);
+		const yaml_node_t *f = pf_yaml_node(&L->y, *it);
 		size_t j;
 
 		for (j = 0; j < N_FLAGS; j++)
-			if (scalar_is(f, flag_table[j].name))
+			if (pf_yaml_scalar_is(f, flag_table[j].name))
 				break;
 		if (j == N_FLAGS)
-			return fail(L, f, key, "expected one of %s, found %s", list,
-				    found(L, f));
+			return pf_yaml_fail(&L->y, f, key, "expected one of %s, found %s",
+					    list, pf_yaml_found(&L->y, f));
 		if (seen & (1u << j))
-			return fail(L, f, key, "expected each flag once, found %s again",
-				    flag_table[j].name);
+			return pf_yaml_fail(&L->y, f, key,
+					    "expected each flag once, found %s again",
+					    flag_table[j].name);
 		seen |= 1u << j;
 		*hs_flags |= flag_table[j].hs_flag;
 	}
 	/* Hyperscan refuses ucp without utf8; say so here, by name. */
 	if ((*hs_flags & HS_FLAG_UCP) && !(*hs_flags & HS_FLAG_UTF8))
-		return fail(L, n, key, "expected utf8 along with ucp, found ucp alone");
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected utf8 along with ucp, found ucp alone");
 	return 0;
 }
 
@@ -339,16 +144,17 @@ static int
 rule_action(struct loader *L, const yaml_node_t *n, const char *key,
 	    uint8_t *action)
 {
-	char list[LIST_LEN];
+	char list[PF_YAML_LIST_LEN];
 
 	for (size_t a = 0; a < N_ACTIONS; a++) {
-		if (scalar_is(n, action_names[a])) {
+		if (pf_yaml_scalar_is(n, action_names[a])) {
 			*action = (uint8_t)a;
 			return 0;
 		}
 	}
-	return fail(L, n, key, "expected one of %s, found %s",
-		    join(list, sizeof(list), action_names, N_ACTIONS), found(L, n));
+	return pf_yaml_fail(&L->y, n, key, "expected one of %s, found %s",
+			    pf_yaml_join(list, sizeof(list), action_names, N_ACTIONS),
+			    pf_yaml_found(&L->y, n));
 }
 
 /* Capability by name (needs cfg) or by id (checked when cfg is given). */
@@ -358,38 +164,40 @@ rule_capability(struct loader *L, const yaml_node_t *n, const char *key,
 {
 	const struct pf_cap_conf *cap;
 	const char *names[PF_MAX_CAPS];
-	char list[LIST_LEN];
+	char list[PF_YAML_LIST_LEN];
 	unsigned long long v;
 
-	if (n->type != YAML_SCALAR_NODE || is_null(n))
-		return fail(L, n, key, "expected a capability name or id, found %s",
-			    found(L, n));
+	if (n->type != YAML_SCALAR_NODE || pf_yaml_is_null(n))
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a capability name or id, found %s",
+				    pf_yaml_found(&L->y, n));
 	if (parse_uint(n, &v)) {
 		if (v < 1 || v > PF_MAX_CAP_ID)
-			return fail(L, n, key,
-				    "expected a capability id between 1 and %d, found %s",
-				    PF_MAX_CAP_ID, found(L, n));
+			return pf_yaml_fail(&L->y, n, key,
+					    "expected a capability id between 1 and %d, found %s",
+					    PF_MAX_CAP_ID, pf_yaml_found(&L->y, n));
 		if (L->cfg && !pf_config_cap(L->cfg, (uint16_t)v))
-			return fail(L, n, key,
-				    "expected the id of a capability of %s, found %s (no such id)",
-				    L->cfg->path[0] ? L->cfg->path : "the configuration",
-				    found(L, n));
+			return pf_yaml_fail(&L->y, n, key,
+					    "expected the id of a capability of %s, found %s (no such id)",
+					    L->cfg->path[0] ? L->cfg->path : "the configuration",
+					    pf_yaml_found(&L->y, n));
 		*cap_id = (uint16_t)v;
 		return 0;
 	}
 	if (!L->cfg)
-		return fail(L, n, key,
-			    "expected a numeric capability id (names need a configuration), found %s",
-			    found(L, n));
-	cap = strlen(text(n)) == n->data.scalar.length ?
-		      pf_config_cap_by_name(L->cfg, text(n)) : NULL;
+		return pf_yaml_fail(&L->y, n, key,
+				    "expected a numeric capability id (names need a configuration), found %s",
+				    pf_yaml_found(&L->y, n));
+	cap = strlen(pf_yaml_scalar(n)) == n->data.scalar.length ?
+		      pf_config_cap_by_name(L->cfg, pf_yaml_scalar(n)) : NULL;
 	if (!cap) {
 		for (uint16_t i = 0; i < L->cfg->n_caps; i++)
 			names[i] = L->cfg->caps[i].name;
-		return fail(L, n, key, "expected one of %s, found %s",
-			    L->cfg->n_caps ? join(list, sizeof(list), names, L->cfg->n_caps) :
-					     "(no capabilities configured)",
-			    found(L, n));
+		return pf_yaml_fail(&L->y, n, key, "expected one of %s, found %s",
+				    L->cfg->n_caps ?
+					    pf_yaml_join(list, sizeof(list), names, L->cfg->n_caps) :
+					    "(no capabilities configured)",
+				    pf_yaml_found(&L->y, n));
 	}
 	*cap_id = cap->id;
 	return 0;
@@ -399,24 +207,23 @@ static int
 load_rule(struct loader *L, const yaml_node_t *n, size_t idx, struct pf_rule *r)
 {
 	const yaml_node_t *v[RK_COUNT], *k[RK_COUNT];
-	char key[KEY_LEN], sub[KEY_LEN + 16];
+	char key[PF_YAML_KEY_LEN], sub[PF_YAML_KEY_LEN];
 	int rc;
 
-	snprintf(key, sizeof(key), "rules[%zu]", idx);
-#define SUB(i) (snprintf(sub, sizeof(sub), "%s.%s", key, rule_key_names[i]), sub)
-	rc = get_map(L, n, key, rule_key_names, RK_COUNT, v, k);
+	pf_yaml_kidx(key, "rules", idx);
+#define SUB(i) pf_yaml_kjoin(sub, key, RK_names[i])
+	rc = pf_yaml_map_strict(&L->y, n, key, RK_names, RK_COUNT, v, k);
 	if (rc)
 		return rc;
 	memset(r, 0, sizeof(*r));
-	r->line = (int)line_of(n);
+	r->line = (int)pf_yaml_line(n);
 	r->action = PF_RULE_CLASSIFY;
 	if (!v[RK_ID])
-		return fail(L, n, SUB(RK_ID), "expected an integer (required), found nothing");
+		return pf_yaml_missing(&L->y, n, key, "id", "an integer");
 	if ((rc = rule_id(L, v[RK_ID], SUB(RK_ID), &r->id)))
 		return rc;
 	if (!v[RK_PATTERN])
-		return fail(L, n, SUB(RK_PATTERN),
-			    "expected a regular expression (required), found nothing");
+		return pf_yaml_missing(&L->y, n, key, "pattern", "a regular expression");
 	if ((rc = rule_pattern(L, v[RK_PATTERN], SUB(RK_PATTERN), r->pattern)))
 		return rc;
 	if (v[RK_FLAGS] && (rc = rule_flags(L, v[RK_FLAGS], SUB(RK_FLAGS), &r->hs_flags)))
@@ -425,14 +232,15 @@ load_rule(struct loader *L, const yaml_node_t *n, size_t idx, struct pf_rule *r)
 		return rc;
 	if (r->action == PF_RULE_CLASSIFY) {
 		if (!v[RK_CAPABILITY])
-			return fail(L, n, SUB(RK_CAPABILITY),
-				    "expected a capability name or id (required by action classify), found nothing");
+			return pf_yaml_fail(&L->y, n, SUB(RK_CAPABILITY),
+					    "expected a capability name or id (required by action classify), found nothing");
 		return rule_capability(L, v[RK_CAPABILITY], SUB(RK_CAPABILITY), &r->cap_id);
 	}
 	if (v[RK_CAPABILITY])
-		return fail(L, k[RK_CAPABILITY], SUB(RK_CAPABILITY),
-			    "expected no capability with action %s (only classify routes), found %s",
-			    action_names[r->action], found(L, v[RK_CAPABILITY]));
+		return pf_yaml_fail(&L->y, k[RK_CAPABILITY], SUB(RK_CAPABILITY),
+				    "expected no capability with action %s (only classify routes), found %s",
+				    action_names[r->action],
+				    pf_yaml_found(&L->y, v[RK_CAPABILITY]));
 #undef SUB
 	return 0;
 }
@@ -460,7 +268,7 @@ check_unique(struct loader *L, const struct pf_rule *rules, uint32_t n)
 		return 0;
 	p = malloc(n * sizeof(*p));
 	if (!p) {
-		snprintf(L->err, L->errlen, "%s: out of memory", L->name);
+		snprintf(L->y.err, L->y.errlen, "%s: out of memory", L->y.name);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < n; i++)
@@ -468,9 +276,9 @@ check_unique(struct loader *L, const struct pf_rule *rules, uint32_t n)
 	qsort(p, n, sizeof(*p), cmp_id);
 	for (uint32_t i = 1; i < n; i++) {
 		if (p[i]->id == p[i - 1]->id) {
-			snprintf(L->err, L->errlen,
+			snprintf(L->y.err, L->y.errlen,
 				 "%s:%d: rules[%zu].id: expected a unique id, found %u again (first at line %d)",
-				 L->name, p[i]->line, (size_t)(p[i] - rules), p[i]->id,
+				 L->y.name, p[i]->line, (size_t)(p[i] - rules), p[i]->id,
 				 p[i - 1]->line);
 			rc = -EINVAL;
 			break;
@@ -488,30 +296,28 @@ load_root(struct loader *L, const yaml_node_t *root, struct pf_ruleset *rs)
 	int rc;
 
 	if (!root)
-		return fail(L, NULL, "", "expected a mapping with the key rules, found an empty file");
-	rc = get_map(L, root, "", top_key_names, TK_COUNT, v, k);
+		return pf_yaml_fail(&L->y, NULL, "",
+				    "expected a mapping with the key rules, found an empty file");
+	rc = pf_yaml_map_strict(&L->y, root, "", TK_names, TK_COUNT, v, k);
 	if (rc)
 		return rc;
 	seq = v[TK_RULES];
 	if (!seq)
-		return fail(L, root, "rules", "expected a list of rules (required), found nothing");
-	if (seq->type != YAML_SEQUENCE_NODE)
-		return fail(L, seq, "rules", "expected a list of rules, found %s",
-			    found(L, seq));
-	n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-	if (n == 0)
-		return fail(L, seq, "rules", "expected a list of rules, found an empty list");
+		return pf_yaml_missing(&L->y, root, "", "rules", "a list of rules");
+	rc = pf_yaml_seq(&L->y, seq, "rules", "a list of rules", 1, SIZE_MAX, &n);
+	if (rc)
+		return rc;
 	if (n > PF_MAX_RULES)
-		return fail(L, seq, "rules", "expected at most %d rules, found %zu",
-			    PF_MAX_RULES, n);
+		return pf_yaml_fail(&L->y, seq, "rules",
+				    "expected at most %d rules, found %zu", PF_MAX_RULES,
+				    n);
 	rs->rules = calloc(n, sizeof(*rs->rules));
 	if (!rs->rules) {
-		snprintf(L->err, L->errlen, "%s: out of memory", L->name);
+		snprintf(L->y.err, L->y.errlen, "%s: out of memory", L->y.name);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		rc = load_rule(L, node(L, seq->data.sequence.items.start[i]), i,
-			       &rs->rules[i]);
+		rc = load_rule(L, pf_yaml_seq_at(&L->y, seq, i), i, &rs->rules[i]);
 		if (rc)
 			return rc;
 	}
@@ -521,74 +327,32 @@ load_root(struct loader *L, const yaml_node_t *root, struct pf_ruleset *rs)
 
 /* ---- entry points ------------------------------------------------------- */
 
-static int
-syntax_error(const yaml_parser_t *p, const char *name, char *err, size_t errlen)
-{
-	unsigned long line = (unsigned long)p->problem_mark.line + 1;
-	const char *problem = p->problem ? p->problem : "unknown error";
-
-	if (p->error == YAML_MEMORY_ERROR) {
-		snprintf(err, errlen, "%s: out of memory", name);
-		return -ENOMEM;
-	}
-	if (p->error == YAML_READER_ERROR)
-		snprintf(err, errlen, "%s:%lu: syntax error: %s (at byte %zu)", name,
-			 (unsigned long)p->mark.line + 1, problem, p->problem_offset);
-	else if (p->context)
-		snprintf(err, errlen, "%s:%lu: syntax error: %s (%s at line %lu)", name,
-			 line, problem, p->context,
-			 (unsigned long)p->context_mark.line + 1);
-	else
-		snprintf(err, errlen, "%s:%lu: syntax error: %s", name, line, problem);
-	return -EINVAL;
-}
-
+/* Both entry points come here, a file or a buffer alike: a reader error
+ * (bad UTF-8) takes its line from the parser (buf NULL). */
 static int
 load(yaml_parser_t *parser, const char *name, const struct pf_config *cfg,
      struct pf_ruleset *rs, char *err, size_t errlen)
 {
-	struct loader L = { .name = name, .cfg = cfg, .err = err, .errlen = errlen };
+	struct loader L = {
+		.y = { .name = name, .err = err, .errlen = errlen },
+		.cfg = cfg,
+	};
 	struct pf_ruleset tmp = { .n = 0, .rules = NULL };
-	yaml_document_t doc, extra;
-	bool have_doc = false;
-	const yaml_node_t *root;
+	yaml_document_t doc;
 	int rc;
 
-	L.doc = &doc;
-	if (!yaml_parser_load(parser, &doc)) {
-		rc = syntax_error(parser, name, err, errlen);
-		goto fail;
-	}
-	have_doc = true;
-	root = yaml_document_get_root_node(&doc);
-	if (root) {
-		/* a second document would be ignored silently: refuse it */
-		if (!yaml_parser_load(parser, &extra)) {
-			rc = syntax_error(parser, name, err, errlen);
-			goto fail;
-		}
-		if (yaml_document_get_root_node(&extra)) {
-			snprintf(err, errlen,
-				 "%s:%lu: (top level): expected one YAML document, found a second one",
-				 name, line_of(yaml_document_get_root_node(&extra)));
-			yaml_document_delete(&extra);
-			rc = -EINVAL;
-			goto fail;
-		}
-		yaml_document_delete(&extra);
-	}
-	rc = load_root(&L, root, &tmp);
+	rc = pf_yaml_load(&L.y, parser, &doc, NULL, 0);
 	if (rc)
-		goto fail;
+		return rc;
+	rc = load_root(&L, yaml_document_get_root_node(&doc), &tmp);
 	yaml_document_delete(&doc);
+	if (rc) {
+		free(tmp.rules);
+		return rc;
+	}
 	snprintf(tmp.path, sizeof(tmp.path), "%s", name);
 	*rs = tmp;
 	return 0;
-fail:
-	if (have_doc)
-		yaml_document_delete(&doc);
-	free(tmp.rules);
-	return rc;
 }
 
 int
