@@ -11,27 +11,7 @@
 #include <rte_mbuf.h>
 
 #include "pf_dp.h"
-
-/* The ethdev port of a configured device: vdevs by name (up to the first
- * comma), PCI devices by their address. */
-static int
-find_port(const struct pf_port_conf *pc, uint16_t *port_id)
-{
-	char name[PF_DEVICE_LEN];
-
-	snprintf(name, sizeof(name), "%s", pc->device);
-	name[strcspn(name, ",")] = '\0';
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-		return 0;
-	/* PCI names are canonical "DDDD:BB:DD.F"; accept the short form. */
-	if (strlen(name) == 7) {
-		char full[16];
-		snprintf(full, sizeof(full), "0000:%.7s", name);
-		if (rte_eth_dev_get_port_by_name(full, port_id) == 0)
-			return 0;
-	}
-	return -ENODEV;
-}
+#include "pf_ethdev.h"
 
 static struct rte_mempool *
 pool_for_socket(struct pf_dp *dp, int socket, char *err, size_t errlen)
@@ -82,7 +62,7 @@ port_init(struct pf_dp *dp, int p, char *err, size_t errlen)
 	uint16_t rx_desc = pc->rx_desc, tx_desc = pc->tx_desc;
 	int rc;
 
-	if (find_port(pc, &port) < 0) {
+	if (pf_ethdev_find(pc->device, &port) < 0) {
 		char where[PF_PATH_LEN + 32];
 		if (pc->line)
 			snprintf(where, sizeof(where), "%s:%d: ports[%d].device",

@@ -14,30 +14,11 @@
 #include <rte_mbuf.h>
 
 #include "gen.h"
+#include "pf_ethdev.h"
 
 #define GEN_RX_DESC 1024
 #define GEN_TX_DESC 1024
 #define GEN_MBUF_CACHE 256
-
-/* The ethdev port of a device string: vdevs by name (up to the first
- * comma), PCI devices by address, short or canonical. */
-static int
-find_port(const char *device, uint16_t *port_id)
-{
-	char name[RTE_ETH_NAME_MAX_LEN];
-
-	snprintf(name, sizeof(name), "%s", device);
-	name[strcspn(name, ",")] = '\0';
-	if (rte_eth_dev_get_port_by_name(name, port_id) == 0)
-		return 0;
-	if (strlen(name) == 7) {
-		char full[16];
-		snprintf(full, sizeof(full), "0000:%.7s", name);
-		if (rte_eth_dev_get_port_by_name(full, port_id) == 0)
-			return 0;
-	}
-	return -ENODEV;
-}
 
 static int
 wait_link(struct gen *g, char *err, size_t errlen)
@@ -73,7 +54,7 @@ gen_port_init(struct gen *g, uint16_t n_txq, char *err, size_t errlen)
 	struct rte_mempool *mp;
 	int rc;
 
-	if (find_port(g->o.port, &g->port) < 0) {
+	if (pf_ethdev_find(g->o.port, &g->port) < 0) {
 		snprintf(err, errlen,
 			 "pf-gen: --port %s: no such device (DPDK probed no port of that name: "
 			 "check the vdev string, or the PCI address and its driver binding)",
