@@ -299,7 +299,9 @@ pf_yaml_word(struct pf_yaml *y, const yaml_node_t *n, const char *key,
 	pf_yaml_join(list, sizeof(list), words, count);
 	if (n && n->type == YAML_SCALAR_NODE && !pf_yaml_is_null(n))
 		for (size_t i = 0; i < count; i++)
-			if (strcmp(pf_yaml_scalar(n), words[i]) == 0) {
+			/* Full length: "pass\0x" is not "pass". */
+			if (n->data.scalar.length == strlen(words[i]) &&
+			    strcmp(pf_yaml_scalar(n), words[i]) == 0) {
 				*idx = (unsigned int)i;
 				return 0;
 			}
