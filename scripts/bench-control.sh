@@ -2,16 +2,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # bench-control.sh: pf-control's API under wrk, against nginx serving static
 # files of the same sizes on loopback in the same run (GET /metrics and GET
-# /capabilities), then the delay from an API write to the dataplane's ACK.
+# /capabilities), then the delay from an API write to the dataplane's ACK,
+# against the same-run floor of what that write needs: an HTTP round trip
+# on the same connection, and a durable file replace (write, fsync, rename,
+# fsync of the directory) in the same state directory.
 #
 #   scripts/bench-control.sh [BUILD_DIR]      (default: build)
 #   BENCH_SECONDS=10 BENCH_CONNS=32 BENCH_THREADS=2 BENCH_WRITES=300
 #
-# Needs wrk and nginx (scripts/setup.sh installs them) and a built
-# pf-dataplane and pf-control. Everything listens on 127.0.0.1 only and
-# stops by itself.
+# Prints Markdown tables on stdout (scripts/bench.sh puts them in
+# docs/benchmarks.md). Needs wrk and nginx (scripts/setup.sh installs them)
+# and a built pf-dataplane and pf-control. Everything listens on 127.0.0.1
+# only and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/bench-lib.sh
 BUILD=${1:-build}
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-32}
@@ -23,17 +28,10 @@ for t in wrk nginx python3; do
 done
 DP=$BUILD/dataplane/pf-dataplane
 PFC=$BUILD/control/pf-control
-[ -x "$DP" ] && [ -x "$PFC" ] || { echo "bench-control: build $BUILD first" >&2; exit 77; }
+if [ ! -x "$DP" ] || [ ! -x "$PFC" ]; then echo "bench-control: build $BUILD first" >&2; exit 77; fi
 
-T=$(mktemp -d /tmp/pf-bench-control.XXXXXX)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-	sleep 0.5
-	for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-	rm -rf "$T"
-}
-trap cleanup EXIT
+bench_init control
+T=$BENCH_TMP
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -49,15 +47,16 @@ EOF
 TOKEN=bench-admin-token-0123456789
 printf '%s admin bench\n' "$TOKEN" >"$T/tokens"
 chmod 600 "$T/tokens"
-"$DP" --lcores 0@0,1@0,2@1 --file-prefix "pfbench$$" -- -c configs/default.conf \
+bench_prefix control
+"$DP" --lcores 0@0,1@0,2@1 --file-prefix "$BENCH_PREFIX" -- -c configs/default.conf \
 	--port "p0=net_pcap0,rx_pcap=$T/in.pcap,tx_pcap=$T/out.pcap" \
 	--stats "$T/stats" --control "$T/ctl.sock" >"$T/dp.log" 2>&1 &
-pids+=($!)
+BENCH_PIDS+=($!)
 for _ in $(seq 100); do grep -q "running; SIGINT" "$T/dp.log" && break; sleep 0.1; done
 PORT=$(free_port)
 "$PFC" --config configs/default.conf --state-dir "$T/state" --listen "127.0.0.1:$PORT" \
 	--tokens "$T/tokens" --control "$T/ctl.sock" --stats "$T/stats" >"$T/pfc.log" 2>&1 &
-pids+=($!)
+BENCH_PIDS+=($!)
 for _ in $(seq 100); do
 	curl -sf -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/health" | grep -q '"synced":true' && break
 	sleep 0.1
@@ -90,7 +89,7 @@ http {
 }
 EOF
 nginx -p "$T/nginx" -c "$T/nginx/nginx.conf" &
-pids+=($!)
+BENCH_PIDS+=($!)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$NPORT/metrics" >/dev/null && break; sleep 0.1; done
 
 run_wrk() { # URL -> "rps p50 p99"
@@ -98,28 +97,39 @@ run_wrk() { # URL -> "rps p50 p99"
 		awk '/Requests\/sec/ {rps=$2} / 50%/ {p50=$2} / 99%/ {p99=$2} END {print rps, p50, p99}'
 }
 
-echo "bench-control: wrk -t$THREADS -c$CONNS -d${SECS}s on loopback, $(nproc) CPUs, $(date -u +%F)"
-printf '%-22s %8s %12s %10s %10s\n' "target" "bytes" "requests/s" "p50" "p99"
-declare -A RPS
+echo "bench-control: wrk -t$THREADS -c$CONNS -d${SECS}s on loopback, $(bench_machine), $(date -u +%F)" >&2
+echo "| GET | body bytes | pf-control requests/s | p50 | p99 | nginx requests/s (baseline) | p50 | p99 | ratio | target |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 for path in metrics capabilities; do
 	size=$(stat -c %s "$T/www/$path")
 	read -r r1 a1 b1 <<<"$(run_wrk "http://127.0.0.1:$PORT/$path")"
 	read -r r2 a2 b2 <<<"$(run_wrk "http://127.0.0.1:$NPORT/$path")"
-	printf '%-22s %8s %12s %10s %10s\n' "pf-control /$path" "$size" "$r1" "$a1" "$b1"
-	printf '%-22s %8s %12s %10s %10s\n' "nginx /$path" "$size" "$r2" "$a2" "$b2"
-	RPS[$path]=$(python3 -c "print('%.2f' % ($r1 / $r2))")
-	echo "  ratio pf-control / nginx on /$path: ${RPS[$path]}x (target >= 0.5x)"
+	ratio=$(bench_ratio "$r1" "$r2")
+	met=$(bench_verdict "$ratio" 0.5)
+	echo "| /$path | $size | $r1 | $a1 | $b1 | $r2 | $a2 | $b2 | $ratio | >= 0.5 ($met) |"
+	bench_summary control "GET /$path: pf-control / nginx requests/s" ">= 0.5" "$ratio ($r1 / $r2)" "$met"
+	echo "bench-control: /$path: pf-control $r1/s, nginx $r2/s, ratio $ratio" >&2
 done
+echo
 
 # The delay from an API write to the dataplane applying it: pf-control's own
 # measure (request received -> ACK after the RCU publication), and what the
-# client sees (that plus the fsyncs that make the write durable).
-python3 - "$PORT" "$TOKEN" "$WRITES" <<'EOF'
-import http.client, json, sys, time
-port, token, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+# client sees (that plus the fsyncs that make the write durable); beside
+# them, measured now: a GET /health round trip on the same connection, and
+# the durable replace of a file of the state's size in the state directory.
+python3 - "$PORT" "$TOKEN" "$WRITES" "$T/state" <<'EOF'
+import http.client, json, os, sys, time
+port, token, n, state = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4]
 c = http.client.HTTPConnection("127.0.0.1", port)
 h = {"Authorization": "Bearer " + token, "Content-Type": "application/json"}
-lat = []
+
+
+def q(lat):
+    lat = sorted(lat)
+    return lat[len(lat) // 2] * 1e3, lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1e3, lat[-1] * 1e3
+
+
+lat, get = [], []
 for i in range(n):
     body = json.dumps({"balance": ("least-loaded", "round-robin")[i % 2]})
     t = time.perf_counter()
@@ -128,16 +138,38 @@ for i in range(n):
     d = json.loads(r.read())
     lat.append(time.perf_counter() - t)
     assert r.status == 200 and d["applied"], d
-lat.sort()
+    t = time.perf_counter()
+    c.request("GET", "/health", headers=h)
+    r = c.getresponse()
+    r.read()
+    get.append(time.perf_counter() - t)
 c.request("GET", "/metrics", headers=h)
 m = {}
 for line in c.getresponse().read().decode().splitlines():
     if line.startswith("packetflow_control_apply_seconds{"):
-        q = line.split('quantile="')[1].split('"')[0]
-        m[q] = float(line.rsplit(" ", 1)[1])
-print("API write -> dataplane ACK over %d writes (PATCH /policy/groups/DF):" % n)
-print("  pf-control measured (request in -> ACK): p50 %.2f ms, p99 %.2f ms"
+        qq = line.split('quantile="')[1].split('"')[0]
+        m[qq] = float(line.rsplit(" ", 1)[1])
+# A durable replace of a file the size of the largest state file.
+size = max((os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(state) for f in fs),
+           default=4096)
+dfd = os.open(state, os.O_RDONLY | os.O_DIRECTORY)
+dur, blob = [], os.urandom(size)
+for i in range(n):
+    t = time.perf_counter()
+    fd = os.open(os.path.join(state, "bench.tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, blob)
+    os.fsync(fd)
+    os.close(fd)
+    os.rename(os.path.join(state, "bench.tmp"), os.path.join(state, "bench.dat"))
+    os.fsync(dfd)
+    dur.append(time.perf_counter() - t)
+os.close(dfd)
+print("| API write -> dataplane ACK, %d writes of PATCH /policy/groups/DF | p50 ms | p99 ms | max ms |" % n)
+print("|---|---:|---:|---:|")
+print("| pf-control's own measure (request in -> ACK after the RCU publication) | %.2f | %.2f | - |"
       % (m.get("0.5", 0) * 1e3, m.get("0.99", 0) * 1e3))
-print("  client round trip (ACK + durable write): p50 %.2f ms, p99 %.2f ms, max %.2f ms"
-      % (lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3, lat[-1] * 1e3))
+print("| client round trip (ACK + durable write) | %.2f | %.2f | %.2f |" % q(lat))
+print("| baseline: GET /health round trip, same connection | %.2f | %.2f | %.2f |" % q(get))
+print("| baseline: durable replace of a %d-byte file in the state directory "
+      "(write, fsync, rename, fsync dir) | %.2f | %.2f | %.2f |" % ((size,) + q(dur)))
 EOF

@@ -13,7 +13,7 @@ PKGS=(
 	liburing-dev libjansson-dev libhttp-parser-dev libyaml-dev
 	prometheus chromium fonts-dejavu-core wrk nginx-light
 	# tests and tools
-	libcunit1-dev tshark tcpdump iproute2 curl xxd procps
+	libcunit1-dev tshark tcpdump iproute2 curl xxd procps gnuplot-nox
 )
 
 missing=()
