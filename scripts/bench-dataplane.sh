@@ -90,7 +90,8 @@ if [ $UPDATE_DOC -eq 1 ]; then
 	huge=
 	[ "$BENCH_HUGE" = 1 ] && huge=" --huge"
 	{
-		echo "Measured $(date -u '+%F %H:%M UTC') on $(bench_machine), load average $(bench_load) at the end,"
+		echo "Measured $(date -u '+%F %H:%M UTC') on $(bench_machine), $(bench_source "$BUILD"),"
+		echo "load average $(bench_load) at the end,"
 		echo "$([ "$BENCH_HUGE" = 1 ] && echo hugepages || echo --no-huge), $SECONDS_RUN s per run, with"
 		echo "\`scripts/bench-dataplane.sh --seconds $SECONDS_RUN$huge --update-doc\`:"
 		echo

@@ -22,6 +22,27 @@ bench_machine() {
 	echo "$(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo))"
 }
 
+# What the binaries of build dir BUILD were built from: "commit abc1234
+# (clean)", or with the files that differed from it (docs/ aside, which the
+# benchmarks write), so that a figure is never taken for a commit's when
+# the work tree held someone's uncommitted changes.
+bench_source() { # build
+	local src dirty
+	src=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["directories"]["source"])' \
+		"$1/meson-info/meson-info.json" 2>/dev/null) || { echo "sources unknown"; return 0; }
+	if ! git -C "$src" rev-parse --short HEAD >/dev/null 2>&1; then
+		echo "sources of $src (not a git checkout)"
+		return 0
+	fi
+	dirty=$(git -C "$src" status --porcelain --untracked-files=no -- . ':!docs' | awk '{print $2}' |
+		head -8 | paste -sd, -)
+	if [ -z "$dirty" ]; then
+		echo "commit $(git -C "$src" rev-parse --short HEAD) (clean)"
+	else
+		echo "commit $(git -C "$src" rev-parse --short HEAD) with uncommitted changes to $dirty"
+	fi
+}
+
 # Load average (1, 5, 15 min) now.
 bench_load() { cut -d' ' -f1-3 /proc/loadavg; }
 

@@ -80,7 +80,8 @@ section_alone() { # name -> the command as the doc shows it
 	esac
 }
 
-echo "bench: $(bench_machine), load average $(bench_load), sections ${sections[*]}$QFLAG" >&2
+SOURCE=$(bench_source "$BUILD")
+echo "bench: $(bench_machine), $SOURCE, load average $(bench_load), sections ${sections[*]}$QFLAG" >&2
 export BENCH_SUMMARY=$BENCH_TMP/summary.rows
 : >"$BENCH_SUMMARY"
 load_all=$(bench_load)
@@ -109,8 +110,9 @@ for s in "${sections[@]}"; do
 	echo "bench: $s done in ${secs}s" >&2
 	if [ $WRITE_DOC -eq 1 ]; then
 		{
-			echo "Measured $(date -u '+%F %H:%M UTC') on $(bench_machine), load average $load0 before and"
-			echo "$(bench_load) after (1, 5, 15 min), in ${secs} s, by \`scripts/bench.sh${QFLAG}\`"
+			echo "Measured $(date -u '+%F %H:%M UTC') on $(bench_machine), $SOURCE,"
+			echo "load average $load0 before and $(bench_load) after (1, 5, 15 min), in ${secs} s,"
+			echo "by \`scripts/bench.sh${QFLAG}\`"
 			echo "(this section alone: \`scripts/bench.sh --only $s${QFLAG}\`, which runs"
 			echo "\`$(section_alone "$s")\`):"
 			echo
@@ -132,8 +134,9 @@ cat "$BENCH_TMP/summary.md"
 # come from one run of every section.
 if [ $WRITE_DOC -eq 1 ] && [ "$ONLY" = "$ALL" ] && [ ${#failed[@]} -eq 0 ]; then
 	{
-		echo "Measured $(date -u '+%F %H:%M UTC') on $(bench_machine), load average $load_all before"
-		echo "and $(bench_load) after, in ${secs_all} s, by \`scripts/bench.sh${QFLAG}\` (the rows"
+		echo "Measured $(date -u '+%F %H:%M UTC') on $(bench_machine), $SOURCE,"
+		echo "load average $load_all before and $(bench_load) after, in ${secs_all} s,"
+		echo "by \`scripts/bench.sh${QFLAG}\` (the rows"
 		echo "come from the sections below, where each figure stands beside its baseline):"
 		echo
 		cat "$BENCH_TMP/summary.md"
