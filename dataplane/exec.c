@@ -145,9 +145,13 @@ turn_around(struct rte_mbuf *m, const struct pf_meta *meta, uint16_t plen)
 void
 pf_latency_flush(struct pf_lcore *lc)
 {
-	if (!lc->n_lat)
-		return;
-	uint64_t now = rte_rdtsc();
+	if (lc->n_lat)
+		pf_latency_flush_at(lc, rte_rdtsc());
+}
+
+void
+pf_latency_flush_at(struct pf_lcore *lc, uint64_t now)
+{
 	for (unsigned int i = 0; i < lc->n_lat; i++) {
 		struct pf_stats_cap *c = &lc->st->caps[lc->lat[i].slot];
 		uint64_t cycles = now - lc->lat[i].rx_tsc;

@@ -276,13 +276,17 @@ pf_lcore_main(void *arg)
 		pf_flush_pending(lc);
 		work += pf_tx_handed(lc, burst);
 
+		/* Answers wait in the TX buffers only while work comes in full
+		 * bursts (more answers follow at once and fill them); after a
+		 * short iteration they leave now, so a light load never waits
+		 * tx_flush_us. The deadline still bounds the wait under load. */
 		uint64_t now = rte_rdtsc();
-		if (now >= lc->tx_deadline) {
+		if (work < burst || now >= lc->tx_deadline) {
 			pf_tx_flush(lc);
 			lc->tx_deadline = now + dp->tx_drain_tsc;
 		}
 
-		pf_latency_flush(lc);
+		pf_latency_flush_at(lc, now);
 
 		/* Tables read above are no longer referenced. */
 		rte_rcu_qsbr_quiescent(dp->qsbr, lc->lcore_id);

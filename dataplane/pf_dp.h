@@ -270,6 +270,7 @@ void pf_send_back(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t plen);
 void pf_tx(struct pf_lcore *lc, struct rte_mbuf *m);
 void pf_tx_flush(struct pf_lcore *lc);
 void pf_latency_flush(struct pf_lcore *lc);
+void pf_latency_flush_at(struct pf_lcore *lc, uint64_t now);
 unsigned int pf_tx_handed(struct pf_lcore *lc, unsigned int burst);
 struct rte_mbuf *pf_untag(void *p, int *branch);
 void pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason);
