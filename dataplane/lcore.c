@@ -15,13 +15,14 @@
 #include "pf_dp.h"
 
 static struct rte_hash *
-make_hash(const char *what, unsigned int id, int socket)
+make_hash(const char *what, unsigned int id, int socket, uint32_t entries,
+	  uint32_t key_len)
 {
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters p = {
 		.name = name,
-		.entries = PF_STATE_ENTRIES,
-		.key_len = PF_KEY_MAX,
+		.entries = entries,
+		.key_len = key_len,
 		.hash_func = rte_hash_crc,
 		.socket_id = socket,
 	};
@@ -72,8 +73,24 @@ lcore_state(struct pf_dp *dp, struct pf_lcore *lc, char *err, size_t errlen)
 {
 	int socket = (int)rte_lcore_to_socket_id(lc->lcore_id);
 
-	lc->agg = make_hash("agg", lc->lcore_id, socket);
-	lc->cache = make_hash("cache", lc->lcore_id, socket);
+	lc->agg = make_hash("agg", lc->lcore_id, socket, PF_STATE_ENTRIES, PF_KEY_MAX);
+	lc->cache = make_hash("cache", lc->lcore_id, socket, PF_STATE_ENTRIES, PF_KEY_MAX);
+	if (dp->cfg->classify_cache) {
+		uint32_t n = RTE_MAX(dp->cfg->classify_cache, 8u);
+		lc->ccache = make_hash("cls", lc->lcore_id, socket, n, PF_CCACHE_KEY);
+		/* A single-writer rte_hash returns positions 0..entries-1. */
+		lc->ccache_val = rte_zmalloc_socket("pf_cls",
+			(size_t)(n + 1) * sizeof(*lc->ccache_val),
+			RTE_CACHE_LINE_SIZE, socket);
+		if (!lc->ccache || !lc->ccache_val) {
+			snprintf(err, errlen,
+				 "lcore %u: cannot allocate a classification cache of %u "
+				 "entries (%s); raise -m or lower dataplane.classify_cache",
+				 lc->lcore_id, n, rte_strerror(rte_errno));
+			return -ENOMEM;
+		}
+		lc->ccache_gen = UINT64_MAX;
+	}
 	lc->agg_count = rte_zmalloc_socket("pf_agg", PF_STATE_ENTRIES * sizeof(uint64_t),
 					   RTE_CACHE_LINE_SIZE, socket);
 	lc->cache_val = rte_zmalloc_socket("pf_cache",
@@ -207,6 +224,8 @@ pf_lcores_free(struct pf_dp *dp)
 		rte_ring_free(lc->txr);
 		rte_hash_free(lc->agg);
 		rte_hash_free(lc->cache);
+		rte_hash_free(lc->ccache);
+		rte_free(lc->ccache_val);
 		rte_free(lc->agg_count);
 		rte_free(lc->cache_val);
 		rte_free(lc->pending);

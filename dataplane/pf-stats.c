@@ -418,10 +418,12 @@ print_text(const struct snapshot *s, const char *path, bool all)
 	printf("  malformed by verdict%s\n", all ? "" : " (non-zero)");
 	for (unsigned int e = 1; e < PF_DECODE_ERR_MAX; e++)
 		print_counter(pf_decode_err_name((int)e), t->malformed[e], all);
-	printf("  classified %" PRIu64 "  rule_hits %" PRIu64 "  passed %" PRIu64
-	       "  ring_enq %" PRIu64 "  ring_deq %" PRIu64 "  high_prio %" PRIu64 "\n",
-	       t->classified, t->rule_hits, t->passed, t->ring_enq, t->ring_deq,
-	       t->high_prio);
+	printf("  classified %" PRIu64 "  rule_hits %" PRIu64 "  cache hits %" PRIu64
+	       " misses %" PRIu64 "  passed %" PRIu64 "\n",
+	       t->classified, t->rule_hits, t->cls_cache_hits, t->cls_cache_misses,
+	       t->passed);
+	printf("  ring_enq %" PRIu64 "  ring_deq %" PRIu64 "  high_prio %" PRIu64 "\n",
+	       t->ring_enq, t->ring_deq, t->high_prio);
 	printf("  fanout_copies %" PRIu64 "  fanout_joins %" PRIu64 "\n",
 	       t->fanout_copies, t->fanout_joins);
 	printf("  executions by group:");
@@ -513,6 +515,8 @@ json_totals(const struct pf_stats_lcore *t)
 	set(o, "errors", errs);
 	set(o, "classified", ju(t->classified));
 	set(o, "rule_hits", ju(t->rule_hits));
+	set(o, "classify_cache_hits", ju(t->cls_cache_hits));
+	set(o, "classify_cache_misses", ju(t->cls_cache_misses));
 	set(o, "passed", ju(t->passed));
 	set(o, "ring_enq", ju(t->ring_enq));
 	set(o, "ring_deq", ju(t->ring_deq));

@@ -32,6 +32,7 @@
 #define PF_STATE_ENTRIES 16384 /**< keys per lcore in aggregate / cache tables */
 #define PF_CACHE_VALUE_MAX 120 /**< bytes of one cached value */
 #define PF_KEY_MAX 32          /**< bytes of a key (aggregate, cache) */
+#define PF_CCACHE_KEY 64       /**< classification cache key: length + 63 bytes */
 
 /* ---- per-packet metadata, in the mbuf's private area ---- */
 
@@ -164,6 +165,11 @@ struct pf_lcore {
 
 	/* element state, owned by this lcore (flow-hash keeps a key here) */
 	uint64_t consumed;              /**< DF.cs: requests consumed here */
+
+	/* classification verdicts of texts already scanned, per rules gen */
+	struct rte_hash *ccache;
+	struct pf_ccache_entry { uint16_t cap_id; uint8_t verdict; } *ccache_val;
+	uint64_t ccache_gen;
 	struct rte_hash *agg;           /**< key -> index into agg_count */
 	uint64_t *agg_count;
 	struct rte_hash *cache;         /**< key -> index into cache_val */

@@ -112,6 +112,66 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to,
 
 enum verdict { V_OK, V_DENY, V_DROP, V_NONE, V_NORULES };
 
+/* Hyperscan over one text: deny/drop rules win, then the first classify
+ * rule in file order. */
+static enum verdict
+scan(struct pf_lcore *lc, const struct pf_rules_tables *r, const uint8_t *text,
+     unsigned int len, uint16_t *cap_id)
+{
+	struct scan_ctx c = { UINT32_MAX, UINT32_MAX, 0, r->actions };
+
+	hs_scan(r->db, (const char *)text, len, 0, r->scratch[lc->lcore_id],
+		on_match, &c);
+	lc->st->rule_hits += c.hits;
+	if (c.deny != UINT32_MAX)
+		return r->actions[c.deny].action == PF_RULE_DROP ? V_DROP : V_DENY;
+	if (c.best == UINT32_MAX)
+		return V_NONE;
+	*cap_id = r->actions[c.best].cap_id;
+	return V_OK;
+}
+
+/*
+ * The verdict is a function of the text and the rules generation alone, and
+ * requests repeat their intents: each lcore remembers the verdicts of the
+ * texts it scanned (dataplane.classify_cache), exact match on the whole
+ * text, forgotten when the rules change. A full cache starts over.
+ */
+static inline enum verdict
+scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
+	    const uint8_t *text, unsigned int len, uint16_t *cap_id)
+{
+	uint8_t key[PF_CCACHE_KEY] __rte_aligned(8);
+
+	if (!lc->ccache || len >= PF_CCACHE_KEY)
+		return scan(lc, r, text, len, cap_id);
+	if (unlikely(lc->ccache_gen != r->gen)) {
+		rte_hash_reset(lc->ccache);
+		lc->ccache_gen = r->gen;
+	}
+	memset(key, 0, sizeof(key));
+	key[0] = (uint8_t)len; /* "ab" and "ab\0" stay apart */
+	memcpy(key + 1, text, len);
+	int32_t pos = rte_hash_lookup(lc->ccache, key);
+	if (pos >= 0) {
+		lc->st->cls_cache_hits++;
+		*cap_id = lc->ccache_val[pos].cap_id;
+		return (enum verdict)lc->ccache_val[pos].verdict;
+	}
+	lc->st->cls_cache_misses++;
+	enum verdict v = scan(lc, r, text, len, cap_id);
+	pos = rte_hash_add_key(lc->ccache, key);
+	if (unlikely(pos < 0)) {
+		rte_hash_reset(lc->ccache);
+		pos = rte_hash_add_key(lc->ccache, key);
+	}
+	if (pos >= 0) {
+		lc->ccache_val[pos].cap_id = v == V_OK ? *cap_id : 0;
+		lc->ccache_val[pos].verdict = (uint8_t)v;
+	}
+	return v;
+}
+
 static inline enum verdict
 classify(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	 const struct pf_msg *msg, uint16_t *cap_id)
@@ -128,19 +188,10 @@ classify(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	}
 	if (!text)
 		return V_NONE;
-
-	struct scan_ctx c = { UINT32_MAX, UINT32_MAX, 0, r->actions };
-	hs_scan(r->db, (const char *)text, len, 0, r->scratch[lc->lcore_id],
-		on_match, &c);
-	lc->st->rule_hits += c.hits;
-	if (c.deny != UINT32_MAX)
-		return r->actions[c.deny].action == PF_RULE_DROP ? V_DROP : V_DENY;
-	if (c.best == UINT32_MAX)
-		return V_NONE;
-	*cap_id = r->actions[c.best].cap_id;
-	if (!msg->capability && !(msg->group && msg->element))
+	enum verdict v = scan_cached(lc, r, text, len, cap_id);
+	if (v == V_OK && !msg->capability && !(msg->group && msg->element))
 		lc->st->classified++;
-	return V_OK;
+	return v;
 }
 
 /* ---- admission ---- */

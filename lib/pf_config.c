@@ -24,7 +24,7 @@
 	X(DK_HIGH_MIN, "high_priority_min") X(DK_BURST, "burst")              \
 	X(DK_TX_FLUSH, "tx_flush_us") X(DK_IDLE, "idle")                      \
 	X(DK_CONTROL, "control_socket") X(DK_STATS, "stats_segment")          \
-	X(DK_RULES, "rules")
+	X(DK_RULES, "rules") X(DK_CCACHE, "classify_cache")
 #define MEMORY_KEYS(X)                                                       \
 	X(MK_MBUFS, "mbufs") X(MK_CACHE, "mbuf_cache")                        \
 	X(MK_DATA_ROOM, "mbuf_data_room") X(MK_RING, "ring_size")             \
@@ -270,6 +270,8 @@ load_dataplane(struct loader *L, const yaml_node_t *n)
 	    (rc = get_u16(L, v[DK_BURST], "dataplane.burst", 1, 256, &cfg->burst)) ||
 	    (rc = get_u32(L, v[DK_TX_FLUSH], "dataplane.tx_flush_us", 1, 100000,
 			  &cfg->tx_flush_us)) ||
+	    (rc = get_u32(L, v[DK_CCACHE], "dataplane.classify_cache", 0, 1048576,
+			  &cfg->classify_cache)) ||
 	    (rc = get_str(L, v[DK_CONTROL], "dataplane.control_socket", "a path",
 			  cfg->control_socket, PF_PATH_LEN)) ||
 	    (rc = get_str(L, v[DK_STATS], "dataplane.stats_segment", "a path",
@@ -1229,6 +1231,7 @@ set_defaults(struct pf_config *cfg, const char *name)
 	cfg->high_prio_min = 192;
 	cfg->burst = 32;
 	cfg->tx_flush_us = 100;
+	cfg->classify_cache = 4096;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 "/run/packetflow/dataplane.sock");
 	snprintf(cfg->stats_segment, sizeof(cfg->stats_segment), "%s",

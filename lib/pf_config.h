@@ -119,6 +119,7 @@ struct pf_config {
 	uint16_t burst;          /**< RX/TX burst size */
 	uint32_t tx_flush_us;    /**< TX buffer drain deadline */
 	bool idle_yield;         /**< dataplane.idle: yield (true) or poll */
+	uint32_t classify_cache; /**< intents remembered per lcore, 0 = none */
 	char control_socket[PF_PATH_LEN];
 	char stats_segment[PF_PATH_LEN];
 	char rules_file[PF_PATH_LEN]; /**< Hyperscan rules, "" = none */

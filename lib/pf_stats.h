@@ -167,6 +167,8 @@ struct pf_stats_lcore {
 	uint64_t errors[32];        /**< error answers made, by code (one lost at TX is also tx_full) */
 	uint64_t classified;        /**< capability found by Hyperscan */
 	uint64_t rule_hits;         /**< Hyperscan matches reported */
+	uint64_t cls_cache_hits;    /**< classifications answered by the lcore's cache */
+	uint64_t cls_cache_misses;  /**< classifications that ran Hyperscan */
 	uint64_t passed;            /**< non-PacketFlow packets passed (part of tx) */
 	uint64_t ring_enq;          /**< frames handed to another lcore */
 	uint64_t ring_deq;          /**< frames taken from this lcore's rings */

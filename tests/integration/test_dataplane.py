@@ -4,7 +4,7 @@
 # net_pcap port, frames out, counters checked; one scenario per meson test.
 """Usage: test_dataplane.py SCENARIO --build BUILD_DIR
 
-Scenarios: builtins classify admission malformed l2l3 order replicate
+Scenarios: builtins classify ccache admission malformed l2l3 order replicate
 priority rcu startup. Each prints one summary line and exits 0, or prints
 every failed check and exits 1 (77: skipped, a tool it needs is missing).
 Set PF_IT_KEEP=1 to keep each run's temp dir (pcaps, stats, log).
@@ -1594,7 +1594,52 @@ capabilities: []
     return "dp-startup: check-config, bad configs, lcores, devices, --help"
 
 
+def sc_ccache(build, ck):
+    """The classification cache: repeated intents are answered from it (the
+    cache_hits counter says so, answers stay right), and a rules swap
+    forgets it (the same intent follows the new rules at once)."""
+    dp = Dataplane(build, "dp-ccache", "tests/integration/configs/control.conf", "0@0,1@1")
+    if not dp.pf_dpctl:
+        raise Skip("pf-dpctl is not built (build/dataplane/pf-dpctl)")
+    conf = os.path.join(harness.CONFIGS, "control.conf")
+    t = Traffic()
+    D = (F_DATA, b"AbC")
+
+    def phase(n, intent):
+        start = len(t.packets)
+        keys = [t.request(0, [(F_INTENT, intent), D]) for _ in range(n)]
+        return t.packets[start:], keys
+
+    p1, k1 = phase(20, "echo hi")            # 1 miss, 19 hits
+    p2, k2 = phase(20, "echo hi")            # new rules: 1 miss, 19 hits
+    seen = {}
+
+    def swap(d, n_done):
+        seen["before"] = d.stats_now()
+        r = d.dpctl("rules", "tests/integration/configs/swap.rules", "--config", conf)
+        ck.eq(r.returncode, 0, "pf-dpctl rules swap.rules: %s" % (r.stdout + r.stderr).strip())
+
+    res = dp.run_phased([(p1, swap), (p2, None)])
+    for k in k1:
+        pf = check_answer(ck, t, res, k, "before the swap: 'echo hi' is echo", cap=1)
+        if pf:
+            ck.eq(tlv_get(pf, F_DATA), b"AbC", "echo data")
+    for k in k2:
+        pf = check_answer(ck, t, res, k, "after the swap: 'echo hi' is transform", cap=2)
+        if pf:
+            ck.eq(tlv_get(pf, F_DATA), b"ABC", "transform (upper) data")
+    b = seen.get("before", {}).get("totals", {})
+    ck.eq((b.get("classify_cache_misses"), b.get("classify_cache_hits")), (1, 19),
+          "cache (misses, hits) after 20 identical intents")
+    tot = res.totals
+    ck.eq((tot["classify_cache_misses"], tot["classify_cache_hits"]), (2, 38),
+          "cache (misses, hits) at the end: the swap forgot the verdicts")
+    ck.eq(tot["classified"], 40, "classified")
+    return summary("dp-ccache", len(t.packets), res)
+
+
 SCENARIOS = {
+    "ccache": sc_ccache,
     "ports": sc_ports,
     "burst": sc_burst,
     "fuzz": sc_fuzz,

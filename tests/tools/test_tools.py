@@ -177,13 +177,15 @@ def test_snapshot_json():
     equal("totals.drops order", list(t["drops"]), DROP_NAMES)
     equal("totals.malformed", t["malformed"], EXP_MALFORMED)
     equal("totals.errors (codes 1..13)", t["errors"], EXP_ERRORS)
-    for k, v in dict(classified=1000, rule_hits=11, passed=8, ring_enq=500,
+    for k, v in dict(classified=1000, rule_hits=11, classify_cache_hits=70,
+                     classify_cache_misses=30, passed=8, ring_enq=500,
                      ring_deq=500, high_prio=12, fanout_copies=30,
                      fanout_joins=10).items():
         equal(f"totals.{k}", t[k], v)
     equal("totals.groups", t["groups"], EXP_GROUPS)
     equal("totals keys", list(t), ["rx", "tx", "drops_total", "drops",
-          "malformed", "errors", "classified", "rule_hits", "passed",
+          "malformed", "errors", "classified", "rule_hits",
+          "classify_cache_hits", "classify_cache_misses", "passed",
           "ring_enq", "ring_deq", "high_prio", "fanout_copies", "fanout_joins",
           "groups", "elements", "element_errors"])
     equal("totals.elements: 24, by symbol", t["elements"], EXP_ELEMENTS)

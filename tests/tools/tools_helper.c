@@ -65,6 +65,9 @@ fill_good(struct pf_stats_hdr *h, struct pf_stats_lcore *l, uint64_t pid)
 	a->classified = 900;
 	b->classified = 100;
 	a->rule_hits = 11;
+	a->cls_cache_hits = 50;
+	b->cls_cache_hits = 20;
+	a->cls_cache_misses = 30;
 	a->passed = 8;
 	a->ring_enq = 500;
 	b->ring_deq = 500;

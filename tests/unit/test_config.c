@@ -322,6 +322,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg->burst, 32);
 	CU_ASSERT_EQUAL(cfg->tx_flush_us, 100);
 	CU_ASSERT_FALSE(cfg->idle_yield);
+	CU_ASSERT_EQUAL(cfg->classify_cache, 4096);
 	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/run/packetflow/dataplane.sock");
 	CU_ASSERT_STRING_EQUAL(cfg->stats_segment, "/dev/shm/packetflow-stats");
 	CU_ASSERT_STRING_EQUAL(cfg->rules_file, "");
