@@ -380,7 +380,10 @@ def section_latency(env, quick):
         base, base_quiet = None, True
         for label, _, _ in fwds:
             rs = runs[label]
-            med = {k: median([r["latency_ns"][k] / 1e3 for r in rs])
+            # A run whose pf-gen got almost no CPU may measure no round trip
+            # at all (empty histogram): it counts in neither median.
+            lr = [r for r in rs if r["latency_ns"]["count"]] or rs
+            med = {k: median([r["latency_ns"][k] / 1e3 for r in lr])
                    for k in ("min", "p50", "p99", "p99_9")}
             mx = max(r["latency_ns"]["max"] / 1e3 for r in rs)
             if base is None:
@@ -400,7 +403,8 @@ def section_latency(env, quick):
                      pct_range([r["tx_cpu_pct"] for r in rs]),
                      pct_range([r["fwd_cpu_pct"] for r in rs]),
                      med["min"], med["p50"], med["p99"],
-                     ", ".join("%.1f" % (r["latency_ns"]["p99"] / 1e3) for r in rs),
+                     ", ".join("%.1f" % (r["latency_ns"]["p99"] / 1e3) if r["latency_ns"]["count"]
+                               else "none measured" for r in rs),
                      med["p99_9"], mx, rel, verdict))
     print()
     print("Round trips in microseconds: medians over the runs (p99 of each run in brackets), max "
