@@ -112,8 +112,10 @@ bench_huge_used() { awk '/^HugePages_Total/ {t=$2} /^HugePages_Free/ {f=$2} END 
 
 # A pf-dataplane config replaying PCAP on one lcore (1) that receives and
 # runs every group to completion; answers leave through the same pcap port
-# (dropped by the PMD, like testpmd's net_null). RULES may be empty.
-bench_replay_conf() { # conf pcap rules
+# (dropped by the PMD, like testpmd's net_null). RULES may be empty;
+# CACHE, when given, sets dataplane.classify_cache (0: Hyperscan scans every
+# request; the default remembers 4096 verdicts per lcore by intent text).
+bench_replay_conf() { # conf pcap rules [cache]
 	local base=${1%.conf}
 	cat >"$1" <<EOF
 dataplane:
@@ -121,6 +123,7 @@ dataplane:
   control_socket: $base.sock
   rules: "$3"
   idle: poll
+${4:+  classify_cache: $4}
 memory: { mbufs: 16383, ring_size: 4096 }
 ports:
   - { name: p0, device: "net_pcap0,rx_pcap=$2,infinite_rx=1", rx_lcores: [1] }
