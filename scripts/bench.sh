@@ -14,7 +14,7 @@
 #   control    scripts/bench-control.sh (wrk vs nginx, API write -> ACK)
 # and a summary of the targets (rewritten by a complete run only).
 # --quick: short runs for a smoke check; it writes no doc unless --doc FILE
-# is given. --no-doc: print only. The full suite takes about 10 minutes on
+# is given. --no-doc: print only. The full suite takes about 11 minutes on
 # 2 CPUs. Exit 0 when every section ran, 1 when one failed (the others still
 # run; a failed or skipped section keeps its previous table).
 set -euo pipefail
