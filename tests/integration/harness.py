@@ -63,7 +63,9 @@ GROUP_COUNT = 6
 ELEMENT_COUNT = 24
 CAP_SLOTS = 256           # PF_STATS_CAP_SLOTS
 CAP_DIR_OFF = 120 + 64 * 16   # hdr->caps[]: after lcore_info[64]
-_LCORE_TAIL = ["classified", "rule_hits", "passed", "ring_enq", "ring_deq",
+# struct pf_stats_lcore's scalars after errors[], in order (lib/pf_stats.h)
+_LCORE_TAIL = ["classified", "rule_hits", "cls_cache_hits", "cls_cache_misses",
+               "passed", "ring_enq", "ring_deq",
                "high_prio", "fanout_copies", "fanout_joins", "busy_polls",
                "idle_polls", "heartbeat"]
 

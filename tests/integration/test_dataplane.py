@@ -1616,7 +1616,7 @@ def sc_ccache(build, ck):
 
     def swap(d, n_done):
         seen["before"] = d.stats_now()
-        r = d.dpctl("rules", "tests/integration/configs/swap.rules", "--config", conf)
+        r = d.dpctl("rules", "tests/integration/rules/swap.rules", "--config", conf)
         ck.eq(r.returncode, 0, "pf-dpctl rules swap.rules: %s" % (r.stdout + r.stderr).strip())
 
     res = dp.run_phased([(p1, swap), (p2, None)])
