@@ -106,6 +106,14 @@ def read_segment(path):
     for k in _LCORE_TAIL:
         tot[k] = 0
     hist_buckets = struct.unpack_from("<I", data, 56)[0]
+    # This reader knows the layout by hand: fail loudly when it drifts.
+    words = (2 + n_drop + DECODE_ERR_MAX + N_ERRORS + len(_LCORE_TAIL) +
+             GROUP_COUNT + 1 + 2 * (ELEMENT_COUNT + 1))
+    want = words * 8 + CAP_SLOTS * (24 + 8 * hist_buckets)
+    want = (want + 63) // 64 * 64
+    if stride != want:
+        raise ValueError("segment %s: lcore stride %d, this reader expects %d: "
+                         "update harness._LCORE_TAIL from lib/pf_stats.h" % (path, stride, want))
     cap_exec = [0] * CAP_SLOTS
     cap_errors = [0] * CAP_SLOTS
     tot["elements"] = {}
