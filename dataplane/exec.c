@@ -425,6 +425,19 @@ fan_out(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 		run_branch(lc, m, (unsigned int)local);
 }
 
+/* True when lcore id is this one; else the frame goes over id's ring. */
+static inline bool
+here_or_hand_over(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
+		  uint16_t id)
+{
+	if (id == lc->lcore_id)
+		return true;
+	meta->placed = 1;
+	hand_over(lc, id, m, meta->high);
+	lc->st->ring_enq++;
+	return false;
+}
+
 /* Decide where stage meta->stage runs. Returns true when it runs here. */
 static bool
 place(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
@@ -455,27 +468,15 @@ place(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 		unsigned int here = rte_lcore_to_socket_id(lc->lcore_id);
 		for (int i = 0; i < p->lcores.n; i++) {
 			uint16_t id = p->lcores.ids[(meta->flow_hash + i) % p->lcores.n];
-			if (rte_lcore_to_socket_id(id) == here) {
-				if (id == lc->lcore_id)
-					return true;
-				meta->placed = 1;
-				hand_over(lc, id, m, meta->high);
-				lc->st->ring_enq++;
-				return false;
-			}
+			if (rte_lcore_to_socket_id(id) == here)
+				return here_or_hand_over(lc, m, meta, id);
 		}
 		break;
 	}
 	default:
 		break;
 	}
-	uint16_t id = pick(lc, p, meta);
-	if (id == lc->lcore_id)
-		return true;
-	meta->placed = 1;
-	hand_over(lc, id, m, meta->high);
-	lc->st->ring_enq++;
-	return false;
+	return here_or_hand_over(lc, m, meta, pick(lc, p, meta));
 }
 
 /* The capability of the molecule and the one of its current stage. */
