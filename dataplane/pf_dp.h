@@ -83,8 +83,20 @@ struct pf_element_ops {
 	pf_element_fn run;
 };
 
-/** A capability as the hot path sees it. */
+/**
+ * A capability as the hot path sees it. The fields RX reads for every
+ * request are copied from the conf, first, so that admission touches this
+ * struct's first line and not the conf's four (intent, name...).
+ */
 struct pf_cap_rt {
+	uint64_t requires;              /**< conf->requires */
+	uint64_t roles;                 /**< conf->roles */
+	uint32_t max_payload;           /**< conf->max_payload */
+	uint32_t rate_pps;              /**< conf->rate_pps */
+	uint16_t id;                    /**< conf->id */
+	uint8_t group;                  /**< conf->group */
+	uint8_t element;                /**< conf->element */
+	uint8_t audit;                  /**< conf->effects has audit_log */
 	const struct pf_cap_conf *conf; /**< points into tables->cfg */
 	uint16_t slot;                  /**< stats slot */
 	uint8_t number;                 /**< element's atomic number */

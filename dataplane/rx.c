@@ -12,6 +12,29 @@
 
 #include "pf_dp.h"
 
+/* The one's-complement sum of an IPv4 header is 0xffff when its checksum is
+ * right. Options-free headers (the common case) are five 32-bit words. */
+static inline bool
+ipv4_cksum_ok(const void *ip, uint32_t ihl)
+{
+	if (likely(ihl == 20)) {
+		const uint8_t *p = ip;
+		uint32_t w0, w1, w2, w3, w4; /* loads at any alignment */
+		memcpy(&w0, p, 4);
+		memcpy(&w1, p + 4, 4);
+		memcpy(&w2, p + 8, 4);
+		memcpy(&w3, p + 12, 4);
+		memcpy(&w4, p + 16, 4);
+		uint64_t sum = (uint64_t)w0 + w1 + w2 + w3 + w4;
+		sum = (sum & 0xffffffff) + (sum >> 32);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		return sum == 0xffff;
+	}
+	return rte_raw_cksum(ip, ihl) == 0xffff;
+}
+
 /* parse() returns a drop reason, or this when the packet is ours. */
 #define PARSE_OK PF_DROP_MAX
 
@@ -59,8 +82,7 @@ parse(struct rte_mbuf *m, uint16_t udp_port, struct parsed *p)
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (unlikely(ck == RTE_MBUF_F_RX_IP_CKSUM_BAD))
 		return PF_DROP_BAD_IPV4;
-	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	    unlikely(rte_raw_cksum(ip, ihl) != 0xffff))
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && unlikely(!ipv4_cksum_ok(ip, ihl)))
 		return PF_DROP_BAD_IPV4;
 	if (unlikely(ip->fragment_offset &
 		     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)))
@@ -221,7 +243,7 @@ sync_meters(struct pf_lcore *lc, const struct pf_tables *t)
 {
 	for (int i = 0; i < t->cfg->n_caps; i++) {
 		const struct pf_cap_rt *c = &t->caps[i];
-		if (c->conf->rate_pps)
+		if (c->rate_pps)
 			rte_meter_srtcm_config(&lc->meters[c->slot],
 					       (struct rte_meter_srtcm_profile *)(uintptr_t)&c->meter);
 	}
@@ -232,13 +254,11 @@ static inline uint16_t
 admit(struct pf_lcore *lc, const struct pf_tables *t, const struct pf_cap_rt *cap,
       const struct pf_msg *msg, const char **why)
 {
-	const struct pf_cap_conf *c = cap->conf;
-
-	if (c->roles && !(session_roles(t, msg->session_id) & c->roles)) {
+	if (cap->roles && !(session_roles(t, msg->session_id) & cap->roles)) {
 		*why = "the session's roles do not allow this capability";
 		return PF_ERR_FORBIDDEN;
 	}
-	uint64_t missing = c->requires & ~msg->field_mask;
+	uint64_t missing = cap->requires & ~msg->field_mask;
 	if (missing) {
 		static const char *const names[PF_FIELD_CONTRACT_MAX + 1] = {
 #define X(name, id, str, desc) [id] = "missing field " str,
@@ -249,11 +269,11 @@ admit(struct pf_lcore *lc, const struct pf_tables *t, const struct pf_cap_rt *ca
 		*why = names[id] ? names[id] : "missing a required field";
 		return PF_ERR_MISSING_FIELD;
 	}
-	if (msg->payload_len > c->max_payload) {
+	if (msg->payload_len > cap->max_payload) {
 		*why = "payload over the capability's max_payload";
 		return PF_ERR_PAYLOAD_TOO_LARGE;
 	}
-	if (c->rate_pps) {
+	if (cap->rate_pps) {
 		if (unlikely(lc->meter_gen != t->gen))
 			sync_meters(lc, t);
 		/* DPDK's prototype lacks const; the profile is only read. */
@@ -409,11 +429,11 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		pf_answer_error(lc, m, msgp, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
 		return;
 	}
-	meta->cap_id = cap->conf->id;
+	meta->cap_id = cap->id;
 	meta->cap_slot = cap->slot;
-	meta->audit = (cap->conf->effects & PF_EFFECT_AUDIT) != 0;
-	if (unlikely(msgp->group && (msgp->group != cap->conf->group ||
-				   (msgp->element && msgp->element != cap->conf->element)))) {
+	meta->audit = cap->audit;
+	if (unlikely(msgp->group && (msgp->group != cap->group ||
+				   (msgp->element && msgp->element != cap->element)))) {
 		pf_answer_error(lc, m, msgp, PF_ERR_BAD_ARGUMENT,
 				"header's group/element differ from the capability's");
 		return;

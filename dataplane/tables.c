@@ -110,6 +110,14 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 			goto fail;
 		}
 		rt->conf = c;
+		rt->requires = c->requires;
+		rt->roles = c->roles;
+		rt->max_payload = c->max_payload;
+		rt->rate_pps = c->rate_pps;
+		rt->id = c->id;
+		rt->group = c->group;
+		rt->element = c->element;
+		rt->audit = (c->effects & PF_EFFECT_AUDIT) != 0;
 		rt->number = e->number;
 		rt->run = ops->run;
 		rt->slot = stats_slot(dp, c->id);
