@@ -7,12 +7,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "pf_hist.h"
 #include "pf_profile.h"
 #include "pf_wire.h"
 
 struct rte_mempool;
+struct rte_mempool_cache;
 
 #define GEN_BURST 32                 /**< frames per TX / RX burst */
 #define GEN_MAX_TX 16                /**< TX lcores */
@@ -26,6 +28,10 @@ struct rte_mempool;
 #define GEN_PCAP_COOKIE 0x70666765u  /**< "pfge": cookie of --pcap-out / --rx-only */
 #define GEN_DEFAULT_PORT "net_memif0,role=client,socket=/tmp/packetflow-memif.sock"
 #define GEN_ERR_LEN 512
+#define GEN_TMPL_BLOCK 16            /**< templates are copied in blocks of this */
+#define GEN_TMPL_MAX 1536            /**< PF_PROFILE_FRAME_MAX rounded up to a block */
+_Static_assert(GEN_TMPL_MAX >= PF_PROFILE_FRAME_MAX && GEN_TMPL_MAX % GEN_TMPL_BLOCK == 0,
+	       "a template holds the largest frame in whole blocks");
 
 /** Exit codes. */
 enum {
@@ -105,6 +111,12 @@ struct gen_entry_rt {
 	uint16_t pool;
 	uint16_t min_frame;         /**< smallest frame it can be, FCS included */
 	struct gen_size_rt size;
+	/** The whole frame when every byte but the per-frame fields (trace id,
+	 * session, sequence, priority, source port, timestamp) is the same
+	 * for each frame: fixed size, no random intent or key. NULL else. */
+	uint8_t *tmpl;
+	uint16_t tmpl_len;          /**< without FCS */
+	uint16_t tmpl_copy;         /**< tmpl_len rounded up to GEN_TMPL_BLOCK */
 };
 
 struct gen_pool_rt {
@@ -132,6 +144,7 @@ struct gen_model {
 	uint8_t l2[GEN_L2_HDR];     /**< Ethernet/IPv4/UDP template */
 	uint16_t ip_csum_base;      /**< template's IPv4 checksum, length 0 */
 	double mean_frame;          /**< expected frame size with FCS */
+	bool no_templates;          /**< build every frame field by field (tests) */
 };
 
 /** One TX lcore's generator state (PRNG and round-robin cursors). */
@@ -152,6 +165,17 @@ int gen_model_init(struct gen_model *m, const struct pf_profile *p,
 		   const struct gen_opts *o, const uint8_t src_mac[6], uint16_t n_tx,
 		   char *err, size_t errlen);
 
+/**
+ * (Re)build the frame templates of the entries whose frames differ only in
+ * per-frame header fields (none when m->no_templates). gen_model_init()
+ * calls it; call it again after changing no_templates.
+ * @return 0, or -ENOMEM with err filled.
+ */
+int gen_model_templates(struct gen_model *m, char *err, size_t errlen);
+
+/** Free what gen_model_init() allocated (a zeroed model is fine). */
+void gen_model_fini(struct gen_model *m);
+
 /** Set up a picker for TX lcore tx_idx of m->n_tx. */
 void gen_picker_init(struct gen_picker *pk, const struct gen_model *m, uint16_t tx_idx,
 		     uint64_t seed, uint32_t *next_seq);
@@ -165,15 +189,33 @@ void gen_picker_init(struct gen_picker *pk, const struct gen_model *m, uint16_t 
 uint16_t gen_build(const struct gen_model *m, struct gen_picker *pk, uint8_t *buf,
 		   uint16_t cap, uint32_t *sess);
 
+/** Host to network order (the wire is big-endian), without DPDK headers. */
+static inline uint64_t
+gen_be64(uint64_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap64(v);
+#else
+	return v;
+#endif
+}
+
+static inline uint32_t
+gen_be32(uint32_t v)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return __builtin_bswap32(v);
+#else
+	return v;
+#endif
+}
+
 /** Write the TX timestamp into a built frame (header bytes 32..39). */
 static inline void
 gen_stamp(uint8_t *frame, uint64_t ts)
 {
-	uint8_t *p = frame + GEN_PF_OFF + 32;
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)ts;
-		ts >>= 8;
-	}
+	ts = gen_be64(ts);
+	memcpy(frame + GEN_PF_OFF + 32, &ts, sizeof(ts)); /* one store, any alignment */
 }
 
 /** Session index of a session id, or UINT32_MAX when it is not ours. */
@@ -245,6 +287,8 @@ struct gen_lcore {
 	const struct gen_ctl *ctl;
 	const struct gen_model *m;
 	struct rte_mempool *pool;
+	struct rte_mempool_cache *mcache; /**< this lcore's cache of pool (set by the lcore) */
+	uint16_t room;           /**< data room after the headroom of pool's mbufs */
 	uint16_t lcore_id;
 	uint16_t port;
 	uint16_t txq;

@@ -6,6 +6,8 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
 
 #include "gen.h"
 
@@ -28,6 +30,8 @@ gen_lcore_main(void *arg)
 	uint64_t t0 = rte_rdtsc();
 
 	if (tx) {
+		lc->mcache = rte_mempool_default_cache(lc->pool, rte_lcore_id());
+		lc->room = (uint16_t)(rte_pktmbuf_data_room_size(lc->pool) - RTE_PKTMBUF_HEADROOM);
 		/* First frame due at once; the pacing clock starts here. */
 		lc->next_fp = t0 << 16;
 		lc->tx_done = 0;

@@ -127,6 +127,7 @@ check_profile(struct gen *g)
 	}
 	print_profile(stdout, &g->prof, &g->m);
 	printf("profile OK\n");
+	gen_model_fini(&g->m);
 	return GEN_EXIT_OK;
 }
 
@@ -515,6 +516,7 @@ main(int argc, char **argv)
 		rc = pcap_out(g);
 	else
 		rc = run(g, n_eal, argv);
+	gen_model_fini(&g->m);
 	pf_profile_free(&g->prof);
 	return rc;
 }

@@ -2,7 +2,9 @@
 /* model.c: the request model -- profile tables made ready for the TX path,
  * the per-lcore picker, and building one frame with pf_wire's builder. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gen.h"
@@ -216,7 +218,7 @@ gen_model_init(struct gen_model *m, const struct pf_profile *p, const struct gen
 	uint8_t *udp = ip + 20;
 	udp[2] = (uint8_t)(o->udp_port >> 8);
 	udp[3] = (uint8_t)o->udp_port;
-	return 0;
+	return gen_model_templates(m, err, errlen);
 }
 
 void
@@ -259,49 +261,23 @@ pick_size(uint64_t *rng, const struct gen_size_rt *s)
 	}
 }
 
-uint16_t
-gen_build(const struct gen_model *m, struct gen_picker *pk, uint8_t *buf, uint16_t cap,
-	  uint32_t *sess)
+/*
+ * The frame after the session is chosen: Ethernet/IPv4/UDP from the
+ * template, the PacketFlow header h, then the entry's fields. Draws from
+ * rng only for what varies frame to frame (size range, intent, key).
+ * Returns the frame length without FCS, 0 when cap is too small.
+ */
+static uint16_t
+build_fields(const struct gen_model *m, const struct gen_entry_rt *e,
+	     const struct pf_hdr_fields *h, uint64_t *rng, uint8_t *buf, uint16_t cap)
 {
-	uint64_t *rng = &pk->rng;
-	unsigned int ei = 0;
-
-	if (m->n_entries > 1) {
-		uint64_t r = below(rng, m->entry_total);
-		while (ei + 1 < m->n_entries && r >= m->entry_cum[ei])
-			ei++;
-	}
-	const struct gen_entry_rt *e = &m->e[ei];
-	const struct gen_pool_rt *pool = &m->pools[e->pool];
-	uint32_t owned = pk->owned[e->pool], k;
-
-	if (m->session_order == PF_SESSIONS_RANDOM) {
-		k = (uint32_t)below(rng, owned);
-	} else {
-		k = pk->rr[e->pool];
-		pk->rr[e->pool] = k + 1 == owned ? 0 : k + 1;
-	}
-	uint32_t i = pk->tx_idx + k * m->n_tx; /* this lcore's k-th session of the pool */
-	uint32_t idx = pool->base + i;
-	struct pf_hdr_fields h = {
-		.type = PF_MSG_REQUEST,
-		.group = e->group,
-		.element = e->element,
-		.capability = e->capability,
-		.priority = m->n_prio > 1 ? m->prio_val[pick_cum(rng, m->prio_cum, m->n_prio,
-								  m->prio_total)]
-					  : m->prio_val[0],
-		.trace_id = (uint64_t)m->cookie << 32 | (uint32_t)pk->frames,
-		.session_id = pool->first + i,
-		.seq = pk->next_seq[idx],
-	};
 	int target = (int)pick_size(rng, &e->size) - PF_PROFILE_FCS - GEN_L2_HDR - PF_HDR_LEN;
 	struct pf_builder b;
 
 	if (cap < GEN_L2_HDR + PF_HDR_LEN)
 		return 0;
 	memcpy(buf, m->l2, GEN_L2_HDR);
-	pf_build_start(&b, buf + GEN_PF_OFF, (size_t)cap - GEN_PF_OFF, &h);
+	pf_build_start(&b, buf + GEN_PF_OFF, (size_t)cap - GEN_PF_OFF, h);
 	if (e->fields & pf_field_bit(PF_FIELD_INTENT)) {
 		if (e->classify) {
 			const char *t = e->intents[below(rng, e->n_intents)];
@@ -343,14 +319,134 @@ gen_build(const struct gen_model *m, struct gen_picker *pk, uint8_t *buf, uint16
 	ip[3] = (uint8_t)ip_len;
 	ip[10] = (uint8_t)(csum >> 8);
 	ip[11] = (uint8_t)csum;
-	uint16_t sport = (uint16_t)(m->src_port + (idx & 1023));
-	udp[0] = (uint8_t)(sport >> 8);
-	udp[1] = (uint8_t)sport;
 	udp[4] = (uint8_t)(udp_len >> 8);
 	udp[5] = (uint8_t)udp_len;
+	return (uint16_t)(GEN_L2_HDR + len);
+}
+
+/* Big-endian stores at any alignment, one instruction each. */
+static inline void
+put_be32(uint8_t *p, uint32_t v)
+{
+	v = gen_be32(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void
+put_be64(uint8_t *p, uint64_t v)
+{
+	v = gen_be64(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+int
+gen_model_templates(struct gen_model *m, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < m->n_entries; i++) {
+		struct gen_entry_rt *e = &m->e[i];
+
+		free(e->tmpl);
+		e->tmpl = NULL;
+		if (m->no_templates || e->size.kind != PF_SIZE_FIXED || e->classify ||
+		    (e->fields & pf_field_bit(PF_FIELD_KEY)))
+			continue;
+		e->tmpl = calloc(1, GEN_TMPL_MAX);
+		if (!e->tmpl) {
+			snprintf(err, errlen, "out of memory for the frame templates");
+			return -ENOMEM;
+		}
+		/* Zero where gen_build() writes per-frame values. */
+		struct pf_hdr_fields h = {
+			.type = PF_MSG_REQUEST,
+			.group = e->group,
+			.element = e->element,
+			.capability = e->capability,
+		};
+		uint64_t rng = 1; /* not drawn from: fixed size, no intent or key choice */
+		e->tmpl_len = build_fields(m, e, &h, &rng, e->tmpl, PF_PROFILE_FRAME_MAX);
+		e->tmpl_copy = (uint16_t)((e->tmpl_len + GEN_TMPL_BLOCK - 1) / GEN_TMPL_BLOCK * GEN_TMPL_BLOCK);
+		if (!e->tmpl_len) {
+			free(e->tmpl);
+			e->tmpl = NULL;
+		}
+	}
+	return 0;
+}
+
+void
+gen_model_fini(struct gen_model *m)
+{
+	for (unsigned int i = 0; i < PF_PROFILE_MAX_ENTRIES; i++) {
+		free(m->e[i].tmpl);
+		m->e[i].tmpl = NULL;
+	}
+}
+
+uint16_t
+gen_build(const struct gen_model *m, struct gen_picker *pk, uint8_t *buf, uint16_t cap,
+	  uint32_t *sess)
+{
+	uint64_t *rng = &pk->rng;
+	unsigned int ei = 0;
+
+	if (m->n_entries > 1) {
+		uint64_t r = below(rng, m->entry_total);
+		while (ei + 1 < m->n_entries && r >= m->entry_cum[ei])
+			ei++;
+	}
+	const struct gen_entry_rt *e = &m->e[ei];
+	const struct gen_pool_rt *pool = &m->pools[e->pool];
+	uint32_t owned = pk->owned[e->pool], k;
+
+	if (m->session_order == PF_SESSIONS_RANDOM) {
+		k = (uint32_t)below(rng, owned);
+	} else {
+		k = pk->rr[e->pool];
+		pk->rr[e->pool] = k + 1 == owned ? 0 : k + 1;
+	}
+	uint32_t i = pk->tx_idx + k * m->n_tx; /* this lcore's k-th session of the pool */
+	uint32_t idx = pool->base + i;
+	uint8_t prio = m->n_prio > 1 ? m->prio_val[pick_cum(rng, m->prio_cum, m->n_prio,
+							     m->prio_total)]
+				     : m->prio_val[0];
+	uint64_t trace = (uint64_t)m->cookie << 32 | (uint32_t)pk->frames;
+	uint16_t len;
+
+	if (e->tmpl) {
+		/* The frame is the template but for these fields. */
+		if (cap < e->tmpl_copy)
+			return 0;
+		/* Whole 16-byte blocks: fixed-size copies the compiler inlines
+		 * as vector moves, rather than a call to memcpy's dispatcher. */
+		for (unsigned int off = 0; off < e->tmpl_copy; off += GEN_TMPL_BLOCK)
+			memcpy(buf + off, e->tmpl + off, GEN_TMPL_BLOCK);
+		uint8_t *pf = buf + GEN_PF_OFF;
+		pf[offsetof(struct pf_wire_hdr, priority)] = prio;
+		put_be64(pf + offsetof(struct pf_wire_hdr, trace_id), trace);
+		put_be32(pf + offsetof(struct pf_wire_hdr, session_id), pool->first + i);
+		put_be32(pf + offsetof(struct pf_wire_hdr, seq), pk->next_seq[idx]);
+		len = e->tmpl_len;
+	} else {
+		struct pf_hdr_fields h = {
+			.type = PF_MSG_REQUEST,
+			.group = e->group,
+			.element = e->element,
+			.capability = e->capability,
+			.priority = prio,
+			.trace_id = trace,
+			.session_id = pool->first + i,
+			.seq = pk->next_seq[idx],
+		};
+		len = build_fields(m, e, &h, rng, buf, cap);
+		if (!len)
+			return 0;
+	}
+	uint16_t sport = (uint16_t)(m->src_port + (idx & 1023));
+	buf[34] = (uint8_t)(sport >> 8); /* UDP source port */
+	buf[35] = (uint8_t)sport;
 
 	pk->next_seq[idx]++;
 	pk->frames++;
 	*sess = idx;
-	return (uint16_t)(GEN_L2_HDR + len);
+	return len;
 }
