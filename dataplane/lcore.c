@@ -76,17 +76,21 @@ lcore_state(struct pf_dp *dp, struct pf_lcore *lc, char *err, size_t errlen)
 	lc->agg = make_hash("agg", lc->lcore_id, socket, PF_STATE_ENTRIES, PF_KEY_MAX);
 	lc->cache = make_hash("cache", lc->lcore_id, socket, PF_STATE_ENTRIES, PF_KEY_MAX);
 	if (dp->cfg->classify_cache) {
-		uint32_t n = RTE_MAX(dp->cfg->classify_cache, 8u);
-		lc->ccache = make_hash("cls", lc->lcore_id, socket, n, PF_CCACHE_KEY);
-		/* A single-writer rte_hash returns positions 0..entries-1. */
-		lc->ccache_val = rte_zmalloc_socket("pf_cls",
-			(size_t)(n + 1) * sizeof(*lc->ccache_val),
-			RTE_CACHE_LINE_SIZE, socket);
-		if (!lc->ccache || !lc->ccache_val) {
+		/* Sets of PF_CCACHE_WAYS, a power of two of them, holding at
+		 * least classify_cache texts. */
+		uint32_t sets = rte_align32pow2((dp->cfg->classify_cache + PF_CCACHE_WAYS - 1) /
+						PF_CCACHE_WAYS);
+		lc->ccache_mask = sets - 1;
+		lc->ccache = rte_zmalloc_socket("pf_cls", (size_t)sets * sizeof(*lc->ccache),
+						RTE_CACHE_LINE_SIZE, socket);
+		lc->ccache_text = rte_malloc_socket("pf_cls_text",
+						    (size_t)sets * sizeof(*lc->ccache_text),
+						    RTE_CACHE_LINE_SIZE, socket);
+		if (!lc->ccache || !lc->ccache_text) {
 			snprintf(err, errlen,
 				 "lcore %u: cannot allocate a classification cache of %u "
 				 "entries (%s); raise -m or lower dataplane.classify_cache",
-				 lc->lcore_id, n, rte_strerror(rte_errno));
+				 lc->lcore_id, dp->cfg->classify_cache, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 		lc->ccache_gen = UINT64_MAX;
@@ -224,8 +228,8 @@ pf_lcores_free(struct pf_dp *dp)
 		rte_ring_free(lc->txr);
 		rte_hash_free(lc->agg);
 		rte_hash_free(lc->cache);
-		rte_hash_free(lc->ccache);
-		rte_free(lc->ccache_val);
+		rte_free(lc->ccache);
+		rte_free(lc->ccache_text);
 		rte_free(lc->agg_count);
 		rte_free(lc->cache_val);
 		rte_free(lc->pending);

@@ -32,7 +32,22 @@
 #define PF_STATE_ENTRIES 16384 /**< keys per lcore in aggregate / cache tables */
 #define PF_CACHE_VALUE_MAX 120 /**< bytes of one cached value */
 #define PF_KEY_MAX 32          /**< bytes of a key (aggregate, cache) */
-#define PF_CCACHE_KEY 64       /**< classification cache key: length + 63 bytes */
+#define PF_CCACHE_KEY 64       /**< classification cache: texts under this many bytes */
+#define PF_CCACHE_WAYS 4       /**< entries per set of the classification cache */
+
+/**
+ * One set of an lcore's classification cache: the tags and verdicts of its
+ * ways in one cache line, the texts beside (pf_lcore.ccache_text). A way is
+ * valid when its bit is in `valid`; `victim` is the next way to replace.
+ */
+struct pf_ccache_set {
+	uint32_t tag[PF_CCACHE_WAYS];   /**< hash of the text */
+	uint16_t cap_id[PF_CCACHE_WAYS];
+	uint8_t len[PF_CCACHE_WAYS];
+	uint8_t verdict[PF_CCACHE_WAYS];
+	uint8_t valid;
+	uint8_t victim;
+} __rte_cache_aligned;
 
 /* ---- per-packet metadata, in the mbuf's private area ---- */
 
@@ -179,8 +194,9 @@ struct pf_lcore {
 	uint64_t consumed;              /**< DF.cs: requests consumed here */
 
 	/* classification verdicts of texts already scanned, per rules gen */
-	struct rte_hash *ccache;
-	struct pf_ccache_entry { uint16_t cap_id; uint8_t verdict; } *ccache_val;
+	struct pf_ccache_set *ccache;   /**< NULL: classify_cache 0 */
+	uint8_t (*ccache_text)[PF_CCACHE_WAYS][PF_CCACHE_KEY]; /**< per set and way */
+	uint32_t ccache_mask;           /**< sets - 1 */
 	uint64_t ccache_gen;
 	struct rte_hash *agg;           /**< key -> index into agg_count */
 	uint64_t *agg_count;

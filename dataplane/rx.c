@@ -157,40 +157,43 @@ scan(struct pf_lcore *lc, const struct pf_rules_tables *r, const uint8_t *text,
  * The verdict is a function of the text and the rules generation alone, and
  * requests repeat their intents: each lcore remembers the verdicts of the
  * texts it scanned (dataplane.classify_cache), exact match on the whole
- * text, forgotten when the rules change. A full cache starts over.
+ * text, forgotten when the rules change. A set-associative table: the CRC
+ * of the text picks a set, whose tags share one cache line; a tag that
+ * matches is confirmed by comparing the text; a miss replaces the set's
+ * ways in turn.
  */
 static inline enum verdict
 scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	    const uint8_t *text, unsigned int len, uint16_t *cap_id)
 {
-	uint8_t key[PF_CCACHE_KEY] __rte_aligned(8);
-
 	if (!lc->ccache || len >= PF_CCACHE_KEY)
 		return scan(lc, r, text, len, cap_id);
 	if (unlikely(lc->ccache_gen != r->gen)) {
-		rte_hash_reset(lc->ccache);
+		for (uint32_t i = 0; i <= lc->ccache_mask; i++)
+			lc->ccache[i].valid = 0;
 		lc->ccache_gen = r->gen;
 	}
-	memset(key, 0, sizeof(key));
-	key[0] = (uint8_t)len; /* "ab" and "ab\0" stay apart */
-	memcpy(key + 1, text, len);
-	int32_t pos = rte_hash_lookup(lc->ccache, key);
-	if (pos >= 0) {
-		lc->st->cls_cache_hits++;
-		*cap_id = lc->ccache_val[pos].cap_id;
-		return (enum verdict)lc->ccache_val[pos].verdict;
+	uint32_t h = rte_hash_crc(text, len, len);
+	uint32_t si = h & lc->ccache_mask;
+	struct pf_ccache_set *set = &lc->ccache[si];
+	for (unsigned int w = 0; w < PF_CCACHE_WAYS; w++) {
+		if ((set->valid & (1u << w)) && set->tag[w] == h && set->len[w] == len &&
+		    memcmp(lc->ccache_text[si][w], text, len) == 0) {
+			lc->st->cls_cache_hits++;
+			*cap_id = set->cap_id[w];
+			return (enum verdict)set->verdict[w];
+		}
 	}
 	lc->st->cls_cache_misses++;
 	enum verdict v = scan(lc, r, text, len, cap_id);
-	pos = rte_hash_add_key(lc->ccache, key);
-	if (unlikely(pos < 0)) {
-		rte_hash_reset(lc->ccache);
-		pos = rte_hash_add_key(lc->ccache, key);
-	}
-	if (pos >= 0) {
-		lc->ccache_val[pos].cap_id = v == V_OK ? *cap_id : 0;
-		lc->ccache_val[pos].verdict = (uint8_t)v;
-	}
+	unsigned int w = set->victim;
+	set->victim = (uint8_t)((w + 1) % PF_CCACHE_WAYS);
+	set->tag[w] = h;
+	set->len[w] = (uint8_t)len;
+	set->cap_id[w] = v == V_OK ? *cap_id : 0;
+	set->verdict[w] = (uint8_t)v;
+	memcpy(lc->ccache_text[si][w], text, len);
+	set->valid |= (uint8_t)(1u << w);
 	return v;
 }
 
