@@ -162,6 +162,30 @@ scan(struct pf_lcore *lc, const struct pf_rules_tables *r, const uint8_t *text,
  * matches is confirmed by comparing the text; a miss replaces the set's
  * ways in turn.
  */
+/* CRC-32C of a text at any alignment (rte_hash_crc() loads words through
+ * casts, which is undefined on a misaligned intent). */
+static inline uint32_t
+text_hash(const uint8_t *p, unsigned int len)
+{
+	uint32_t h = len;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t w;
+		memcpy(&w, p, sizeof(w));
+		h = rte_hash_crc_8byte(w, h);
+	}
+	if (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, sizeof(w));
+		h = rte_hash_crc_4byte(w, h);
+		p += 4;
+		len -= 4;
+	}
+	while (len--)
+		h = rte_hash_crc_1byte(*p++, h);
+	return h;
+}
+
 static inline enum verdict
 scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	    const uint8_t *text, unsigned int len, uint16_t *cap_id)
@@ -173,7 +197,7 @@ scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
 			lc->ccache[i].valid = 0;
 		lc->ccache_gen = r->gen;
 	}
-	uint32_t h = rte_hash_crc(text, len, len);
+	uint32_t h = text_hash(text, len);
 	uint32_t si = h & lc->ccache_mask;
 	struct pf_ccache_set *set = &lc->ccache[si];
 	for (unsigned int w = 0; w < PF_CCACHE_WAYS; w++) {
