@@ -91,10 +91,12 @@ done(struct pf_op *op, int res, unsigned int flags)
 		a->step = A_FSYNC;
 		break;
 	case A_FSYNC:
-		if (res < 0)
+		if (res < 0) {
 			a->errors++;
-		else
+		} else {
 			a->fsyncs++;
+			a->durable_lines = a->writing_lines;
+		}
 		a->writing.len = 0;
 		a->woff = 0;
 		if (a->size < a->max_size || a->closing) {
@@ -189,11 +191,20 @@ pf_audit_tick(struct pfc *d)
 		a->pending = t;
 		a->pending.len = 0;
 		a->woff = 0;
+		a->writing_lines = a->lines;
 	}
 	a->last_flush_ms = d->loop.now_ms;
 	a->bytes += a->writing.len - a->woff;
 	a->step = A_WRITE;
 	step(a);
+}
+
+bool
+pf_audit_busy(const struct pfc *d)
+{
+	const struct pf_audit_log *a = &d->audit;
+
+	return a->step != A_IDLE && !(a->step == A_OPEN && a->retry_open);
 }
 
 void
@@ -206,6 +217,7 @@ pf_audit_fini(struct pfc *d)
 	if (a->fd >= 0) {
 		const struct pf_buf *bufs[2] = { &a->writing, &a->pending };
 		size_t offs[2] = { a->woff, 0 };
+		bool complete = true;
 
 		for (int i = 0; i < 2; i++) {
 			size_t off = offs[i];
@@ -213,12 +225,15 @@ pf_audit_fini(struct pfc *d)
 			while (off < bufs[i]->len) {
 				ssize_t n = write(a->fd, bufs[i]->p + off, bufs[i]->len - off);
 
-				if (n <= 0)
+				if (n <= 0) {
+					complete = false;
 					break;
+				}
 				off += (size_t)n;
 			}
 		}
-		fdatasync(a->fd);
+		if (fdatasync(a->fd) == 0 && complete)
+			a->durable_lines = a->lines;
 		close(a->fd);
 		a->fd = -1;
 	}

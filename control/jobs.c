@@ -166,11 +166,13 @@ persist(struct pfc *d, struct pf_job *j)
 
 	if (j->kind == PF_JOB_REGISTRY) {
 		text = json_dumps(j->reg, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		rc = text ? pf_store_write(d, "registry.json", text, strlen(text), persisted, j)
+		rc = text ? pf_store_write(d, &d->store.jobs, "registry.json", text, strlen(text),
+					   persisted, j)
 			  : -ENOMEM;
 		free(text);
 	} else {
-		rc = pf_store_write(d, "rules.yaml", j->rules_text, j->rules_len, persisted, j);
+		rc = pf_store_write(d, &d->store.jobs, "rules.yaml", j->rules_text, j->rules_len,
+				    persisted, j);
 	}
 	if (rc < 0)
 		persisted(d, j, rc);

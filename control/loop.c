@@ -70,29 +70,59 @@ pf_loop_sqe(struct pf_loop *l, struct pf_op *op)
 	return sqe;
 }
 
+/* Dispatch every completion there is. A callback may queue submissions
+ * (even submit, when the SQ is full) but never reaps: the CQ head moves
+ * only here. */
+static void
+reap(struct pf_loop *l)
+{
+	struct io_uring_cqe *cqe;
+	unsigned int head, n = 0;
+
+	io_uring_for_each_cqe(&l->ring, head, cqe) {
+		struct pf_op *op = io_uring_cqe_get_data(cqe);
+
+		n++;
+		if (op)
+			op->fn(op, cqe->res, cqe->flags);
+	}
+	io_uring_cq_advance(&l->ring, n);
+}
+
 int
 pf_loop_run(struct pf_loop *l)
 {
 	while (!l->quit) {
-		struct io_uring_cqe *cqe;
-		unsigned int head, n = 0;
-		int rc;
+		int rc = io_uring_submit_and_wait(&l->ring, 1);
 
-		rc = io_uring_submit_and_wait(&l->ring, 1);
 		if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
 			return rc;
 		l->now_ms = pf_mono_ms();
 		l->iterations++;
-		/* A callback may queue submissions (even submit, when the SQ is
-		 * full) but never reaps: the CQ head moves only here. */
-		io_uring_for_each_cqe(&l->ring, head, cqe) {
-			struct pf_op *op = io_uring_cqe_get_data(cqe);
+		reap(l);
+	}
+	return 0;
+}
 
-			n++;
-			if (op)
-				op->fn(op, cqe->res, cqe->flags);
-		}
-		io_uring_cq_advance(&l->ring, n);
+int
+pf_loop_settle(struct pf_loop *l, bool (*busy)(void *arg), void *arg,
+	       unsigned int timeout_ms)
+{
+	uint64_t end = pf_mono_ms() + timeout_ms;
+
+	while (busy(arg)) {
+		/* short waits: the deadline is checked between them */
+		struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = 20 * 1000000 };
+		struct io_uring_cqe *cqe;
+		int rc;
+
+		if (pf_mono_ms() >= end)
+			return -ETIMEDOUT;
+		rc = io_uring_submit_and_wait_timeout(&l->ring, &cqe, 1, &ts, NULL);
+		if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY)
+			return rc;
+		l->now_ms = pf_mono_ms();
+		reap(l);
 	}
 	return 0;
 }

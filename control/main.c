@@ -13,6 +13,8 @@
 
 #include "pfc.h"
 
+#define SETTLE_MS 2000 /* at exit, wait this long for audit writes in flight */
+
 static void
 usage(FILE *f)
 {
@@ -169,10 +171,21 @@ tick(struct pf_timer *t)
 	pf_tele_tick(d);
 	pf_link_tick(d);
 	pf_audit_tick(d);
+	pf_audit_pos_tick(d);
 	if (d->loop.now_ms - last_sweep >= 1000) {
 		last_sweep = d->loop.now_ms;
 		pf_http_sweep(d);
 	}
+}
+
+/* What must finish before the final synchronous writes: the audit log's
+ * write, fsync or rotation, and a save of the audit positions. */
+static bool
+writes_in_flight(void *arg)
+{
+	struct pfc *d = arg;
+
+	return pf_audit_busy(d) || d->apos.w.busy;
 }
 
 static void sig_arm(struct pfc *d);
@@ -251,6 +264,7 @@ main(int argc, char **argv)
 	if ((rc = pf_audit_init(d, d->o.audit ? d->o.audit : audit_path, d->o.audit_max,
 				d->o.audit_keep, err, sizeof(err))) < 0)
 		goto fail;
+	pf_audit_pos_load(d);
 
 	/* signals arrive as reads in the ring, never as handlers */
 	sigemptyset(&mask);
@@ -298,10 +312,16 @@ main(int argc, char **argv)
 	rc = pf_loop_run(&d->loop);
 	if (rc < 0)
 		fprintf(stderr, "pf-control: event loop: %s\n", strerror(-rc));
+	/* no more ticks (nothing more is read); what is in flight completes,
+	 * so that the writes below neither repeat nor race it */
+	pf_timer_stop(&d->tick);
+	if (rc == 0 && pf_loop_settle(&d->loop, writes_in_flight, d, SETTLE_MS) < 0)
+		fprintf(stderr, "pf-control: audit writes still in flight at exit\n");
 	pf_http_fini(d);
 	pf_link_fini(d);
 	pf_rules_worker_fini(d);
 	pf_audit_fini(d);
+	pf_audit_pos_fini(d);
 	pf_tele_fini(d);
 	pf_loop_fini(&d->loop);
 	pf_auth_free(&d->auth);

@@ -59,6 +59,14 @@ void pf_loop_fini(struct pf_loop *l);
 struct io_uring_sqe *pf_loop_sqe(struct pf_loop *l, struct pf_op *op);
 /** Run until quit: submit, wait, dispatch completions. @return 0 or -errno. */
 int pf_loop_run(struct pf_loop *l);
+/**
+ * After pf_loop_run() returned: keep dispatching completions while
+ * busy(arg) says operations that must finish are in flight, at most
+ * timeout_ms. Every owner must still be alive.
+ * @return 0, -ETIMEDOUT (still busy), or -errno of the ring.
+ */
+int pf_loop_settle(struct pf_loop *l, bool (*busy)(void *arg), void *arg,
+		   unsigned int timeout_ms);
 /** CLOCK_MONOTONIC in milliseconds. */
 uint64_t pf_mono_ms(void);
 /** CLOCK_MONOTONIC in microseconds. */
@@ -261,18 +269,23 @@ unsigned int pf_reg_cap_ref(const struct pf_config *cfg, const char *s);
 
 typedef void (*pf_store_cb)(struct pfc *d, void *arg, int rc);
 
-struct pf_store {
-	int dir_fd;
-	char dir[PF_PATH_LEN];
+/** One file replacement at a time; each user of the store has its own. */
+struct pf_store_w {
+	struct pfc *d;
 	bool busy;
-	/* the write in progress */
 	struct pf_op op;
-	int step, fd, rc;
+	int step, fd;
 	char name[64], tmp[96];
 	struct pf_buf data;
 	size_t off;
 	pf_store_cb cb;
 	void *arg;
+};
+
+struct pf_store {
+	int dir_fd;
+	char dir[PF_PATH_LEN];
+	struct pf_store_w jobs;  /**< registry and rules (the job queue serializes them) */
 	uint64_t writes, fsyncs;
 };
 
@@ -280,12 +293,19 @@ struct pf_store {
 int pf_store_init(struct pfc *d, const char *dir, char *err, size_t errlen);
 /**
  * Replace file name in the state directory durably and asynchronously:
- * temp file, write, fsync, rename, fsync of the directory; then cb(rc).
- * One write at a time (the job queue serializes them). data is copied.
- * @return 0 (cb will run), -EBUSY.
+ * temp file (".NAME.tmp"), write, fsync, rename, fsync of the directory;
+ * then cb(rc). One write at a time per writer w; writers of different
+ * files run independently. data is copied.
+ * @return 0 (cb will run), -EBUSY (w has a write in progress), -ENOMEM.
  */
-int pf_store_write(struct pfc *d, const char *name, const void *data, size_t len,
-		   pf_store_cb cb, void *arg);
+int pf_store_write(struct pfc *d, struct pf_store_w *w, const char *name, const void *data,
+		   size_t len, pf_store_cb cb, void *arg);
+/**
+ * The same steps, blocking: shutdown only, after the loop has stopped and
+ * no asynchronous write of name is in flight.
+ * @return 0 or -errno of the failed step.
+ */
+int pf_store_write_now(struct pfc *d, const char *name, const void *data, size_t len);
 /** Read a state file at start-up (blocking, before the loop). -ENOENT if none. */
 int pf_store_read(struct pfc *d, const char *name, struct pf_buf *out);
 
@@ -525,6 +545,8 @@ struct pf_audit_log {
 	uint64_t last_flush_ms;
 	unsigned int flush_ms;
 	uint64_t lines, bytes, fsyncs, rotations, errors;
+	uint64_t writing_lines;  /**< lines appended up to the end of the batch being written */
+	uint64_t durable_lines;  /**< lines appended up to the end of the last batch fsynced */
 	bool closing;
 };
 
@@ -537,8 +559,64 @@ void pf_audit_append(struct pfc *d, json_t *rec);
 void pf_audit_append_raw(struct pfc *d, const char *line, size_t len);
 /** Flush when due; from the tick. */
 void pf_audit_tick(struct pfc *d);
-/** Write and fsync what is pending, synchronously (shutdown only). */
+/** True while a write, fsync or rotation step is in flight in the ring. */
+bool pf_audit_busy(const struct pfc *d);
+/**
+ * Write and fsync what is pending, synchronously (shutdown only; settle
+ * the loop first, see pf_audit_busy()). durable_lines reaches lines if
+ * that succeeded.
+ */
 void pf_audit_fini(struct pfc *d);
+
+/* ---- audit read positions (audit_pos.c) --------------------------------- */
+
+/** Where the reader stands in each audit ring of one dataplane instance. */
+struct pf_audit_mark {
+	uint64_t pid, start_ns;  /**< the instance, from the segment header; pid 0: none */
+	uint32_t n;              /**< rings (lcores) */
+	uint64_t pos[PF_STATS_MAX_LCORES];
+};
+
+/**
+ * The positions that follow the audit log to disk: a checkpoint (positions
+ * read when the log had cand_lines lines) becomes durable once the log's
+ * batched fsync covered cand_lines; durable positions are saved in
+ * STATE/audit.pos, and a restarted pf-control resumes from them.
+ */
+struct pf_audit_pos {
+	struct pf_audit_mark resume;   /**< where to start on an instance's (re)open */
+	struct pf_audit_mark cand;     /**< checkpoint waiting for the log's fsync */
+	uint64_t cand_lines;
+	bool cand_valid;
+	struct pf_audit_mark durable;  /**< records before these are fsynced in the log */
+	struct pf_audit_mark saved;    /**< what STATE/audit.pos holds */
+	struct pf_audit_mark writing;  /**< what the write in progress will hold */
+	uint32_t n;                    /**< rings of the instance being read */
+	bool reading;                  /**< tele's audit_pos[] are that instance's */
+	struct pf_store_w w;
+	uint64_t last_save_ms;
+	uint64_t saves, save_errors;
+	bool save_failing;             /**< the last save failed (logged once) */
+};
+
+/**
+ * Read STATE/audit.pos before the loop starts (blocking). A missing file
+ * is a first start; a corrupt one is logged in one line and ignored. Either
+ * way the next instance seen is read from its rings' start.
+ */
+void pf_audit_pos_load(struct pfc *d);
+/**
+ * Start positions for the segment just mapped (t->pid, t->start_ns): the
+ * saved or last read ones if they are that instance's, clamped to the
+ * heads; else every ring from 0.
+ */
+void pf_audit_pos_open(struct pfc *d);
+/** The segment is being unmapped: remember where its reading stopped. */
+void pf_audit_pos_close(struct pfc *d);
+/** Per tick, after shipping: checkpoint, follow the log's fsync, save. */
+void pf_audit_pos_tick(struct pfc *d);
+/** After pf_audit_fini(): save what is durable now, blocking. */
+void pf_audit_pos_fini(struct pfc *d);
 
 /* ---- the daemon --------------------------------------------------------- */
 
@@ -598,6 +676,7 @@ struct pfc {
 	struct pf_link link;
 	struct pf_tele tele;
 	struct pf_audit_log audit;
+	struct pf_audit_pos apos;
 	void *rules_worker;
 
 	uint64_t start_ns;

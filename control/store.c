@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* store.c: durable state files, written through io_uring as temp file,
  * write, fsync, rename, fsync of the directory: a write acknowledged is on
- * disk, and a crash at any step leaves the old file or the new one. */
+ * disk, and a crash at any step leaves the old file or the new one. Each
+ * user has its own writer (jobs; the audit read positions), so one never
+ * finds the other's write in progress. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -20,7 +22,7 @@ pf_store_init(struct pfc *d, const char *dir, char *err, size_t errlen)
 	struct pf_store *s = &d->store;
 
 	memset(s, 0, sizeof(*s));
-	s->fd = -1;
+	s->jobs.fd = -1;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		snprintf(err, errlen, "--state-dir %s: cannot create: %s", dir, strerror(errno));
@@ -43,121 +45,164 @@ pf_store_read(struct pfc *d, const char *name, struct pf_buf *out)
 	return pf_read_file(path, 256u << 20, out);
 }
 
-static void step(struct pf_store *s);
+static void step(struct pf_store_w *w);
 
 static void
-finish(struct pf_store *s, int rc)
+finish(struct pf_store_w *w, int rc)
 {
-	struct pfc *d = container_of(s, struct pfc, store);
-	pf_store_cb cb = s->cb;
-	void *arg = s->arg;
+	pf_store_cb cb = w->cb;
+	void *arg = w->arg;
 
-	if (s->fd >= 0) {
-		close(s->fd); /* error path only: the normal one closes in the ring */
-		s->fd = -1;
+	if (w->fd >= 0) {
+		close(w->fd); /* error path only: the normal one closes in the ring */
+		w->fd = -1;
 	}
 	if (rc < 0)
-		unlinkat(s->dir_fd, s->tmp, 0);
-	s->busy = false;
-	s->data.len = 0;
-	cb(d, arg, rc);
+		unlinkat(w->d->store.dir_fd, w->tmp, 0);
+	w->busy = false;
+	w->data.len = 0;
+	cb(w->d, arg, rc);
 }
 
 static void
 done(struct pf_op *op, int res, unsigned int flags)
 {
-	struct pf_store *s = container_of(op, struct pf_store, op);
+	struct pf_store_w *w = container_of(op, struct pf_store_w, op);
+	struct pf_store *s = &w->d->store;
 
 	(void)flags;
-	if (res < 0 && s->step != ST_CLOSE) {
-		finish(s, res);
+	if (res < 0 && w->step != ST_CLOSE) {
+		finish(w, res);
 		return;
 	}
-	switch (s->step) {
+	switch (w->step) {
 	case ST_OPEN:
-		s->fd = res;
-		s->step = s->data.len ? ST_WRITE : ST_FSYNC;
+		w->fd = res;
+		w->step = w->data.len ? ST_WRITE : ST_FSYNC;
 		break;
 	case ST_WRITE:
 		if (res == 0) {
-			finish(s, -EIO);
+			finish(w, -EIO);
 			return;
 		}
-		s->off += (size_t)res;
-		if (s->off >= s->data.len)
-			s->step = ST_FSYNC;
+		w->off += (size_t)res;
+		if (w->off >= w->data.len)
+			w->step = ST_FSYNC;
 		break;
 	case ST_FSYNC:
-		s->step = ST_CLOSE;
+		w->step = ST_CLOSE;
 		s->fsyncs++;
 		break;
 	case ST_CLOSE:
-		s->fd = -1;
-		s->step = ST_RENAME;
+		w->fd = -1;
+		w->step = ST_RENAME;
 		break;
 	case ST_RENAME:
-		s->step = ST_DIRSYNC;
+		w->step = ST_DIRSYNC;
 		break;
 	case ST_DIRSYNC:
 		s->fsyncs++;
 		s->writes++;
-		finish(s, 0);
+		finish(w, 0);
 		return;
 	}
-	step(s);
+	step(w);
 }
 
 static void
-step(struct pf_store *s)
+step(struct pf_store_w *w)
 {
-	struct pfc *d = container_of(s, struct pfc, store);
-	struct io_uring_sqe *sqe = pf_loop_sqe(&d->loop, &s->op);
+	int dir_fd = w->d->store.dir_fd;
+	struct io_uring_sqe *sqe = pf_loop_sqe(&w->d->loop, &w->op);
 
-	s->op.fn = done;
-	switch (s->step) {
+	w->op.fn = done;
+	switch (w->step) {
 	case ST_OPEN:
-		io_uring_prep_openat(sqe, s->dir_fd, s->tmp,
+		io_uring_prep_openat(sqe, dir_fd, w->tmp,
 				     O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		break;
 	case ST_WRITE:
-		io_uring_prep_write(sqe, s->fd, s->data.p + s->off,
-				    (unsigned int)(s->data.len - s->off), s->off);
+		io_uring_prep_write(sqe, w->fd, w->data.p + w->off,
+				    (unsigned int)(w->data.len - w->off), w->off);
 		break;
 	case ST_FSYNC:
-		io_uring_prep_fsync(sqe, s->fd, 0);
+		io_uring_prep_fsync(sqe, w->fd, 0);
 		break;
 	case ST_CLOSE:
-		io_uring_prep_close(sqe, s->fd);
+		io_uring_prep_close(sqe, w->fd);
 		break;
 	case ST_RENAME:
-		io_uring_prep_renameat(sqe, s->dir_fd, s->tmp, s->dir_fd, s->name, 0);
+		io_uring_prep_renameat(sqe, dir_fd, w->tmp, dir_fd, w->name, 0);
 		break;
 	case ST_DIRSYNC:
 		/* the rename is durable once the directory is */
-		io_uring_prep_fsync(sqe, s->dir_fd, 0);
+		io_uring_prep_fsync(sqe, dir_fd, 0);
 		break;
 	}
 }
 
 int
-pf_store_write(struct pfc *d, const char *name, const void *data, size_t len,
-	       pf_store_cb cb, void *arg)
+pf_store_write(struct pfc *d, struct pf_store_w *w, const char *name, const void *data,
+	       size_t len, pf_store_cb cb, void *arg)
+{
+	if (w->busy)
+		return -EBUSY;
+	w->data.len = 0;
+	if (pf_buf_add(&w->data, data, len) < 0)
+		return -ENOMEM;
+	w->d = d;
+	w->busy = true;
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	snprintf(w->tmp, sizeof(w->tmp), ".%s.tmp", name);
+	w->cb = cb;
+	w->arg = arg;
+	w->off = 0;
+	w->fd = -1;
+	w->step = ST_OPEN;
+	step(w);
+	return 0;
+}
+
+/* write() all of it; EINTR is retried. */
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+pf_store_write_now(struct pfc *d, const char *name, const void *data, size_t len)
 {
 	struct pf_store *s = &d->store;
+	char tmp[96];
+	int fd, rc;
 
-	if (s->busy)
-		return -EBUSY;
-	s->data.len = 0;
-	if (pf_buf_add(&s->data, data, len) < 0)
-		return -ENOMEM;
-	s->busy = true;
-	snprintf(s->name, sizeof(s->name), "%s", name);
-	snprintf(s->tmp, sizeof(s->tmp), ".%s.tmp", name);
-	s->cb = cb;
-	s->arg = arg;
-	s->off = 0;
-	s->fd = -1;
-	s->step = ST_OPEN;
-	step(s);
-	return 0;
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	rc = write_all(fd, data, len);
+	if (rc == 0 && fsync(fd) < 0)
+		rc = -errno;
+	if (close(fd) < 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && renameat(s->dir_fd, tmp, s->dir_fd, name) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		unlinkat(s->dir_fd, tmp, 0);
+		return rc;
+	}
+	s->fsyncs += 2;
+	s->writes++;
+	return fsync(s->dir_fd) < 0 ? -errno : 0;
 }

@@ -61,8 +61,10 @@ tele_close(struct pfc *d)
 {
 	struct pf_tele *t = &d->tele;
 
-	if (t->open)
+	if (t->open) {
+		pf_audit_pos_close(d);
 		pf_stats_close(&t->v);
+	}
 	t->open = false;
 	t->snap.valid = false;
 	t->have_rates = false;
@@ -88,16 +90,9 @@ try_open(struct pfc *d)
 	t->pid = t->v.hdr->pid;
 	t->start_ns = t->v.hdr->start_ns;
 	memset(t->live, 0, sizeof(t->live));
-	for (unsigned int i = 0; i < PF_STATS_MAX_LCORES; i++) {
+	for (unsigned int i = 0; i < PF_STATS_MAX_LCORES; i++)
 		t->live[i].changed_ms = d->loop.now_ms;
-		/* A dataplane that started while we watch: every record is new.
-		 * One that ran before we did: its old records may be logged
-		 * already, so start at the head. */
-		t->audit_pos[i] = t->had_dataplane || i >= t->v.hdr->n_lcores
-					  ? 0
-					  : __atomic_load_n(&pf_stats_audit(t->v.hdr, i)->head,
-							    __ATOMIC_ACQUIRE);
-	}
+	pf_audit_pos_open(d);
 	if (t->had_dataplane)
 		t->restarts_seen++;
 	t->had_dataplane = true;
@@ -133,10 +128,13 @@ ship_audit(struct pfc *d)
 	char line[512];
 
 	for (unsigned int i = 0; i < h->n_lcores; i++) {
+		/* the position moves past records once they are appended: a
+		 * fault in the middle of a batch leaves it to be read again */
+		uint64_t pos = t->audit_pos[i];
 		unsigned int n;
 
-		while ((n = pf_audit_read(pf_stats_audit(h, i), &t->audit_pos[i], recs,
-					  AUDIT_BATCH, &t->audit_lost)) > 0) {
+		while ((n = pf_audit_read(pf_stats_audit(h, i), &pos, recs, AUDIT_BATCH,
+					  &t->audit_lost)) > 0) {
 			for (unsigned int k = 0; k < n; k++) {
 				const struct pf_audit_rec *r = &recs[k];
 				const struct pf_element *e = pf_element_get(r->element);
@@ -162,7 +160,9 @@ ship_audit(struct pfc *d)
 					pf_audit_append_raw(d, line, (size_t)len);
 			}
 			t->audit_read += n;
+			t->audit_pos[i] = pos;
 		}
+		t->audit_pos[i] = pos; /* past records lost, if any */
 	}
 }
 
