@@ -33,21 +33,25 @@
 #define PF_CACHE_VALUE_MAX 120 /**< bytes of one cached value */
 #define PF_KEY_MAX 32          /**< bytes of a key (aggregate, cache) */
 #define PF_CCACHE_KEY 64       /**< classification cache: texts under this many bytes */
-#define PF_CCACHE_WAYS 4       /**< entries per set of the classification cache */
+#define PF_CCACHE_WAYS 8       /**< entries per set of the classification cache */
 
 /**
  * One set of an lcore's classification cache: the tags and verdicts of its
  * ways in one cache line, the texts beside (pf_lcore.ccache_text). A way is
  * valid when its bit is in `valid`; `victim` is the next way to replace.
+ * Eight ways: a cache filled to its size with texts hashed at random has
+ * almost no set with more texts than ways (with four, about 2 % of a full
+ * cache's texts would evict each other on every pass).
  */
 struct pf_ccache_set {
-	uint32_t tag[PF_CCACHE_WAYS];   /**< hash of the text */
+	uint16_t tag[PF_CCACHE_WAYS];   /**< high half of the text's hash */
 	uint16_t cap_id[PF_CCACHE_WAYS];
 	uint8_t len[PF_CCACHE_WAYS];
 	uint8_t verdict[PF_CCACHE_WAYS];
 	uint8_t valid;
 	uint8_t victim;
 } __rte_cache_aligned;
+_Static_assert(sizeof(struct pf_ccache_set) == RTE_CACHE_LINE_SIZE, "a set is one line");
 
 /* ---- per-packet metadata, in the mbuf's private area ---- */
 

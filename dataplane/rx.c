@@ -199,9 +199,10 @@ scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	}
 	uint32_t h = text_hash(text, len);
 	uint32_t si = h & lc->ccache_mask;
+	uint16_t tag = (uint16_t)(h >> 16);
 	struct pf_ccache_set *set = &lc->ccache[si];
 	for (unsigned int w = 0; w < PF_CCACHE_WAYS; w++) {
-		if ((set->valid & (1u << w)) && set->tag[w] == h && set->len[w] == len &&
+		if ((set->valid & (1u << w)) && set->tag[w] == tag && set->len[w] == len &&
 		    memcmp(lc->ccache_text[si][w], text, len) == 0) {
 			lc->st->cls_cache_hits++;
 			*cap_id = set->cap_id[w];
@@ -212,7 +213,7 @@ scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	enum verdict v = scan(lc, r, text, len, cap_id);
 	unsigned int w = set->victim;
 	set->victim = (uint8_t)((w + 1) % PF_CCACHE_WAYS);
-	set->tag[w] = h;
+	set->tag[w] = tag;
 	set->len[w] = (uint8_t)len;
 	set->cap_id[w] = v == V_OK ? *cap_id : 0;
 	set->verdict[w] = (uint8_t)v;

@@ -418,7 +418,12 @@ def section_ndr(env, quick):
     """pf-gen --ndr through each forwarder over memif, same search for both."""
     trial = "0.5" if quick else "1"
     res_pct = "10" if quick else "1"
-    args = ["--ndr", "--ndr-min", "100kpps", "--ndr-max", "10Mpps", "--ndr-resolution", res_pct,
+    # About what pf-gen can offer over memif while it also receives every
+    # answer (~10 Mpps here): above it every trial is generator-limited and
+    # fails, and the search measures pf-gen. A forwarder that passes the
+    # top trial is reported as "at least" the top.
+    top = "10Mpps"
+    args = ["--ndr", "--ndr-min", "100kpps", "--ndr-max", top, "--ndr-resolution", res_pct,
             "--trial-seconds", trial, "--warmup", "0.3", "--bucket", "8192", "--rx-queues", "1",
             "--profile", ECHO, "--quiet"]
     print("| forwarder | NDR (pps) | highest rate sent without loss | trials (generator-limited) "
@@ -437,6 +442,7 @@ def section_ndr(env, quick):
         stop(fwd)
         ndr = n["ndr_pps"] if n["found"] else 0.0
         zl = n["zero_loss_pps"]
+        capped = n["found"] and n["trials"][0]["pass"]  # the top passed: NDR is at least that
         if base is None:
             base, zbase = ndr, zl
             rel = zrel = "1.00 (baseline)"
@@ -447,17 +453,19 @@ def section_ndr(env, quick):
         limited = sum(t["result"]["generator_limited"] for t in n["trials"])
         log("ndr %s: %s, zero loss up to %.0f pps" % (label, ndr, n["zero_loss_pps"]))
         print("| %s | %s | %.0f | %d (%d) | %s | %s | %s | %s |"
-              % (label, "%.0f" % ndr if n["found"] else "none found", zl,
+              % (label, ("%.0f" % ndr + (" (the search's top: at least)" if capped else ""))
+                 if n["found"] else "none found", zl,
                  len(n["trials"]), limited, pct_range(cpus), pct_range([fcpu]), rel, zrel))
         details.append((label, n["trials"]))
         if label != details[0][0]:
             summary("ndr", "NDR over memif, %s / testpmd's" % label, "none set",
-                    "%s (%s / %.0f pps); without loss %s" % (rel, "%.0f" % ndr if n["found"] else "none",
+                    "%s (%s / %.0f pps); without loss %s" % (rel, ("%.0f" % ndr + (" or more" if capped else ""))
+                                                             if n["found"] else "none",
                                                              base, zrel),
                     "%d of %d trials generator-limited" % (limited, len(n["trials"])))
     print()
-    print("Search: `--ndr-min 100kpps --ndr-max 10Mpps --ndr-resolution %s --trial-seconds %s "
-          "--warmup 0.3 --bucket 8192`, echo.yaml frames (90 B)." % (res_pct, trial))
+    print("Search: `--ndr-min 100kpps --ndr-max %s --ndr-resolution %s --trial-seconds %s "
+          "--warmup 0.3 --bucket 8192`, echo.yaml frames (90 B)." % (top, res_pct, trial))
     for label, trials in details:
         print()
         print("<details><summary>%s: every trial</summary>" % label)

@@ -1596,8 +1596,9 @@ capabilities: []
 
 def sc_ccache(build, ck):
     """The classification cache: repeated intents are answered from it (the
-    cache_hits counter says so, answers stay right), and a rules swap
-    forgets it (the same intent follows the new rules at once)."""
+    cache_hits counter says so, answers stay right), a rules swap forgets
+    it (the same intent follows the new rules at once), and a working set
+    of a quarter of its size stays whole (second pass: hits only)."""
     dp = Dataplane(build, "dp-ccache", "tests/integration/configs/control.conf", "0@0,1@1")
     if not dp.pf_dpctl:
         raise Skip("pf-dpctl is not built (build/dataplane/pf-dpctl)")
@@ -1612,6 +1613,12 @@ def sc_ccache(build, ck):
 
     p1, k1 = phase(20, "echo hi")            # 1 miss, 19 hits
     p2, k2 = phase(20, "echo hi")            # new rules: 1 miss, 19 hits
+    # 1,024 distinct texts twice (the default cache holds 4,096): 1,024
+    # misses, then 1,024 hits -- no two texts of a set evict each other.
+    distinct = ["echo hi, item %d of the working set" % i for i in range(1024)]
+    start = len(t.packets)
+    k3 = [t.request(0, [(F_INTENT, x), D]) for x in distinct + distinct]
+    p3 = t.packets[start:]
     seen = {}
 
     def swap(d, n_done):
@@ -1619,7 +1626,7 @@ def sc_ccache(build, ck):
         r = d.dpctl("rules", "tests/integration/rules/swap.rules", "--config", conf)
         ck.eq(r.returncode, 0, "pf-dpctl rules swap.rules: %s" % (r.stdout + r.stderr).strip())
 
-    res = dp.run_phased([(p1, swap), (p2, None)])
+    res = dp.run_phased([(p1, swap), (p2, None), (p3, None)])
     for k in k1:
         pf = check_answer(ck, t, res, k, "before the swap: 'echo hi' is echo", cap=1)
         if pf:
@@ -1632,9 +1639,15 @@ def sc_ccache(build, ck):
     ck.eq((b.get("classify_cache_misses"), b.get("classify_cache_hits")), (1, 19),
           "cache (misses, hits) after 20 identical intents")
     tot = res.totals
-    ck.eq((tot["classify_cache_misses"], tot["classify_cache_hits"]), (2, 38),
-          "cache (misses, hits) at the end: the swap forgot the verdicts")
-    ck.eq(tot["classified"], 40, "classified")
+    ck.eq((tot["classify_cache_misses"], tot["classify_cache_hits"]), (2 + 1024, 38 + 1024),
+          "cache (misses, hits) at the end: the swap forgot the verdicts; "
+          "1,024 distinct texts missed once each, then hit")
+    kinds = {}
+    for k in k3:
+        for a in res.answers.get(k, []):
+            kinds[a["pf"].get("type")] = kinds.get(a["pf"].get("type"), 0) + 1
+    ck.eq(sum(kinds.values()), len(k3), "one answer per request of the working set (%s)" % kinds)
+    ck.eq(tot["classified"], 40 + kinds.get(pfpkt.RESPONSE, 0), "classified")
     return summary("dp-ccache", len(t.packets), res)
 
 
