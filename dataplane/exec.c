@@ -521,6 +521,39 @@ finish(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 	respond(lc, m, meta);
 }
 
+/* Only what the stages read: zeroing the whole struct costs more than an
+ * echo. */
+static inline void
+exec_init(struct pf_exec *x, struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
+	  const struct pf_tables *t, bool fresh)
+{
+	x->m = m;
+	x->meta = meta;
+	x->t = t;
+	x->r = pf_rules_get();
+	x->in = &lc->msg;
+	x->in_fresh = fresh;
+	x->branch = 0;
+	x->width = 0;
+}
+
+/* Run one stage and make its output part of the frame: its result in *err.
+ * False when the element absorbed the frame (counted and freed here). */
+static inline bool
+run_and_commit(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc,
+	       uint16_t *err)
+{
+	*err = run_element(lc, x, sc);
+	if (unlikely(x->absorb)) {
+		count_latency(lc, x->meta, false);
+		pf_drop(lc, x->m, PF_DROP_ABSORBED);
+		return false;
+	}
+	if (!*err)
+		*err = commit(lc, x);
+	return true;
+}
+
 /* A single-element capability on this lcore, with the frame RX decoded
  * (run_stages does the same for frames that arrive over a ring). */
 static void
@@ -528,23 +561,11 @@ run_single(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 	   const struct pf_cap_rt *cap)
 {
 	struct pf_exec x;
+	uint16_t err;
 
-	x.m = m;
-	x.meta = meta;
-	x.t = NULL; /* elements read only x->r */
-	x.r = pf_rules_get();
-	x.in = &lc->msg;
-	x.in_fresh = true;
-	x.branch = 0;
-	x.width = 0;
-	uint16_t err = run_element(lc, &x, cap);
-	if (unlikely(x.absorb)) {
-		count_latency(lc, meta, false);
-		pf_drop(lc, m, PF_DROP_ABSORBED);
+	exec_init(&x, lc, m, meta, pf_tables_get(), true);
+	if (!run_and_commit(lc, &x, cap, &err))
 		return;
-	}
-	if (!err)
-		err = commit(lc, &x);
 	if (unlikely(err)) {
 		fail(lc, m, err, x.errmsg);
 		return;
@@ -560,18 +581,9 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 	const struct pf_tables *t = pf_tables_get();
 	const struct pf_cap_rt *cap, *sc;
 	struct pf_exec x;
+	uint16_t err;
 
-	/* Only what the stages read: zeroing the whole struct costs more
-	 * than an echo. */
-	x.m = m;
-	x.meta = meta;
-	x.t = t;
-	x.r = pf_rules_get();
-	x.in = &lc->msg;
-	x.in_fresh = fresh;
-	x.branch = 0;
-	x.width = 0;
-
+	exec_init(&x, lc, m, meta, t, fresh);
 	for (;;) {
 		if (unlikely(current(t, meta, &cap, &sc) < 0)) {
 			/* The registry changed under this frame. */
@@ -583,14 +595,8 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 			return; /* handed over: another lcore decodes it again */
 		meta->placed = 0;
 
-		uint16_t err = run_element(lc, &x, sc);
-		if (unlikely(x.absorb)) {
-			count_latency(lc, meta, false);
-			pf_drop(lc, m, PF_DROP_ABSORBED);
+		if (!run_and_commit(lc, &x, sc, &err))
 			return;
-		}
-		if (!err)
-			err = commit(lc, &x);
 		trace_stage(lc, meta, sc);
 		if (err) {
 			uint8_t bond = cap->n_stages && meta->stage > 0 ?
@@ -708,15 +714,11 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 	run_stages(lc, m, false);
 }
 
+/* Branch b of a fan-out: reads the shared frame, writes only its output. */
 static inline void
-exec_init(struct pf_exec *x, struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
+branch_init(struct pf_exec *x, struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 {
-	x->m = m;
-	x->meta = pf_meta(m);
-	x->t = pf_tables_get();
-	x->r = pf_rules_get();
-	x->in = &lc->msg;
-	x->in_fresh = false;
+	exec_init(x, lc, m, pf_meta(m), pf_tables_get(), false);
 	x->branch = (uint8_t)b;
 	x->width = x->meta->fanout;
 	x->errmsg = NULL;
@@ -750,7 +752,7 @@ run_branch(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 	struct pf_exec x;
 	uint16_t err;
 
-	exec_init(&x, lc, m, b);
+	branch_init(&x, lc, m, b);
 	if (unlikely(current(x.t, meta, &cap, &sc) < 0))
 		err = PF_ERR_UNKNOWN_CAPABILITY;
 	else
@@ -779,7 +781,7 @@ branch_lost(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	exec_init(&x, lc, m, b);
+	branch_init(&x, lc, m, b);
 	join(lc, m, b, PF_ERR_OVERLOADED, &x);
 }
 
