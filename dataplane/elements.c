@@ -238,7 +238,7 @@ el_broadcast(struct pf_lcore *lc, struct pf_exec *x)
 
 /* Indexed by atomic number; NULL: no built-in behaviour in this version. */
 static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
-	[1] = { .name = "sequence", .run = el_sequence },
+	[1] = { .name = "sequence", .run = el_sequence, .identity = true },
 	[3] = { .name = "loop", .run = el_loop },
 	[6] = { .name = "consumer", .run = el_consumer },
 	[7] = { .name = "transform", .run = el_transform },

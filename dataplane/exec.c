@@ -51,18 +51,11 @@ pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason)
 	rte_pktmbuf_free(m);
 }
 
+/* No queue of our own on this port: the owner sends and counts it. */
 void
-pf_tx(struct pf_lcore *lc, struct rte_mbuf *m)
+pf_tx_ring(struct pf_lcore *lc, struct rte_mbuf *m)
 {
-	uint16_t port = m->port;
-
-	if (likely(lc->txq[port] >= 0)) {
-		lc->st->tx++; /* undone by the TX buffer's error callback */
-		rte_eth_tx_buffer(port, (uint16_t)lc->txq[port], lc->txb[port], m);
-		return;
-	}
-	/* No queue of our own on this port: the owner sends and counts it. */
-	if (unlikely(rte_ring_mp_enqueue(lc->tx_owner[port]->txr, m) != 0))
+	if (unlikely(rte_ring_mp_enqueue(lc->tx_owner[m->port]->txr, m) != 0))
 		pf_drop(lc, m, PF_DROP_TX_FULL);
 }
 
@@ -89,57 +82,10 @@ pf_tx_flush(struct pf_lcore *lc)
 
 /* ---- answering ---- */
 
-/* Turn the frame around: addresses and ports swapped, lengths for a PF
- * payload of plen bytes, IPv4 checksum recomputed, UDP checksum zero. */
-static void
+static inline void
 turn_around(struct rte_mbuf *m, const struct pf_meta *meta, uint16_t plen)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
-							  meta->l3_off);
-	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
-	struct rte_ether_addr mac = eth->src_addr;
-	uint32_t addr = ip->src_addr;
-	uint16_t port = udp->src_port;
-
-	eth->src_addr = eth->dst_addr;
-	eth->dst_addr = mac;
-	ip->src_addr = ip->dst_addr;
-	ip->dst_addr = addr;
-	/* Swapping addresses leaves the checksum as it was; a new total length
-	 * and a fresh TTL change it incrementally (RFC 1624: HC' = ~(~HC + ~m
-	 * + m')). The request's checksum was verified on RX. */
-	uint16_t old_len = ip->total_length;
-	uint16_t new_len = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
-	/* TTL and protocol share a 16-bit word: compute the new word rather
-	 * than storing the byte and reloading the word (a store-forwarding
-	 * stall that cost a tenth of an echo). Sums of raw words are byte
-	 * order independent (RFC 1071), so the word stays as it is in memory. */
-	uint16_t old_ttl, new_ttl;
-	memcpy(&old_ttl, &ip->time_to_live, sizeof(old_ttl));
-	const uint8_t ttl_proto[2] = { 64, ip->next_proto_id };
-	memcpy(&new_ttl, ttl_proto, sizeof(new_ttl));
-	memcpy(&ip->time_to_live, ttl_proto, sizeof(ttl_proto));
-	if (old_len != new_len || old_ttl != new_ttl) {
-		uint32_t sum = (uint16_t)~ip->hdr_checksum;
-		sum += (uint16_t)~old_len;
-		sum += new_len;
-		sum += (uint16_t)~old_ttl;
-		sum += new_ttl;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		ip->total_length = new_len;
-		ip->hdr_checksum = (uint16_t)~sum;
-	}
-	udp->src_port = udp->dst_port;
-	udp->dst_port = port;
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + PF_HDR_LEN + plen));
-	udp->dgram_cksum = 0;
-
-	uint16_t total = (uint16_t)(meta->pf_off + PF_HDR_LEN + plen);
-	m->data_len = total;
-	m->pkt_len = total;
+	pf_turn_around(m, meta->l3_off, meta->pf_off, plen);
 }
 
 /*
@@ -159,13 +105,13 @@ pf_latency_flush_at(struct pf_lcore *lc, uint64_t now)
 {
 	for (unsigned int i = 0; i < lc->n_lat; i++) {
 		struct pf_stats_cap *c = &lc->st->caps[lc->lat[i].slot];
-		uint64_t cycles = now - lc->lat[i].rx_tsc;
+		uint64_t cycles = now - lc->lat[i].rx_tsc, n = lc->lat[i].n;
 		if (lc->lat[i].err)
-			c->errors++;
+			c->errors += n;
 		else
-			c->exec++;
-		c->cycles += cycles;
-		c->hist[pf_hist_bucket(cycles)]++;
+			c->exec += n;
+		c->cycles += cycles * n;
+		c->hist[pf_hist_bucket(cycles)] += n;
 	}
 	lc->n_lat = 0;
 }
@@ -173,12 +119,7 @@ pf_latency_flush_at(struct pf_lcore *lc, uint64_t now)
 static inline void
 count_latency(struct pf_lcore *lc, const struct pf_meta *meta, bool error)
 {
-	if (unlikely(lc->n_lat == RTE_DIM(lc->lat)))
-		pf_latency_flush(lc);
-	lc->lat[lc->n_lat].slot = meta->cap_slot;
-	lc->lat[lc->n_lat].err = error;
-	lc->lat[lc->n_lat].rx_tsc = meta->rx_tsc;
-	lc->n_lat++;
+	pf_count_latency(lc, meta->cap_slot, error, meta->rx_tsc, 1);
 }
 
 /* Room for a PF frame of plen payload bytes in this mbuf. */

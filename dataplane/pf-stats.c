@@ -424,8 +424,8 @@ print_text(const struct snapshot *s, const char *path, bool all)
 	       t->passed);
 	printf("  ring_enq %" PRIu64 "  ring_deq %" PRIu64 "  high_prio %" PRIu64 "\n",
 	       t->ring_enq, t->ring_deq, t->high_prio);
-	printf("  fanout_copies %" PRIu64 "  fanout_joins %" PRIu64 "\n",
-	       t->fanout_copies, t->fanout_joins);
+	printf("  fanout_copies %" PRIu64 "  fanout_joins %" PRIu64 "  fast_path %" PRIu64 "\n",
+	       t->fanout_copies, t->fanout_joins, t->fast_path);
 	printf("  executions by group:");
 	for (unsigned int g = 1; g <= PF_GROUP_COUNT; g++)
 		printf(" %s %" PRIu64, group_sym(g), t->group_exec[g]);
@@ -523,6 +523,7 @@ json_totals(const struct pf_stats_lcore *t)
 	set(o, "high_prio", ju(t->high_prio));
 	set(o, "fanout_copies", ju(t->fanout_copies));
 	set(o, "fanout_joins", ju(t->fanout_joins));
+	set(o, "fast_path", ju(t->fast_path));
 	for (unsigned int g = 1; g <= PF_GROUP_COUNT; g++)
 		set(groups, group_sym(g), ju(t->group_exec[g]));
 	set(o, "groups", groups);

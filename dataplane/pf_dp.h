@@ -10,12 +10,15 @@
 
 #include <rte_common.h>
 #include <rte_ethdev.h>
+#include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_meter.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_udp.h>
 
 #include <hs/hs.h>
 
@@ -100,6 +103,8 @@ typedef int (*pf_element_fn)(struct pf_lcore *lc, struct pf_exec *x);
 struct pf_element_ops {
 	const char *name;
 	pf_element_fn run;
+	bool identity;  /**< answers with its input, no output, no state: RX's
+			     fast path may answer it without calling run */
 };
 
 /**
@@ -121,6 +126,8 @@ struct pf_cap_rt {
 	uint8_t number;                 /**< element's atomic number */
 	uint8_t n_stages;               /**< 0: a single element */
 	uint8_t needs_flow;             /**< placement may read meta->flow_hash */
+	uint8_t fast;                   /**< RX may answer it on fast_lcore (pf_fast) */
+	uint16_t fast_lcore;            /**< its only lcore, when fast */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
 	pf_element_fn run;              /**< element behaviour */
@@ -207,9 +214,10 @@ struct pf_lcore {
 	struct rte_hash *cache;         /**< key -> index into cache_val */
 	struct pf_cache_value *cache_val;
 
-	/* latencies of answers since the last flush: one TSC read per loop */
+	/* latencies of answers since the last flush: one TSC read per loop;
+	 * answers of one capability from one burst share an entry (n) */
 	uint16_t n_lat;
-	struct { uint16_t slot; uint16_t err; uint64_t rx_tsc; } lat[256];
+	struct { uint16_t slot; uint16_t err; uint32_t n; uint64_t rx_tsc; } lat[256];
 
 	/* scratch */
 	struct pf_msg msg;              /**< the frame being worked on */
@@ -305,13 +313,110 @@ void pf_route(struct pf_lcore *lc, struct rte_mbuf *m,
 	      const struct pf_cap_rt *cap, uint8_t high);
 void pf_flush_pending(struct pf_lcore *lc);
 void pf_send_back(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t plen);
-void pf_tx(struct pf_lcore *lc, struct rte_mbuf *m);
+void pf_tx_ring(struct pf_lcore *lc, struct rte_mbuf *m);
 void pf_tx_flush(struct pf_lcore *lc);
 void pf_latency_flush(struct pf_lcore *lc);
 void pf_latency_flush_at(struct pf_lcore *lc, uint64_t now);
 unsigned int pf_tx_handed(struct pf_lcore *lc, unsigned int burst);
 struct rte_mbuf *pf_untag(void *p, int *branch);
 void pf_drop(struct pf_lcore *lc, struct rte_mbuf *m, enum pf_drop reason);
+
+/** Send m from this lcore's TX queue on m->port (buffered, flushed by the
+ * loop), else hand it to the lcore that owns one. */
+static inline void
+pf_tx(struct pf_lcore *lc, struct rte_mbuf *m)
+{
+	uint16_t port = m->port;
+
+	if (likely(lc->txq[port] >= 0)) {
+		lc->st->tx++; /* undone by the TX buffer's error callback */
+		rte_eth_tx_buffer(port, (uint16_t)lc->txq[port], lc->txb[port], m);
+		return;
+	}
+	pf_tx_ring(lc, m);
+}
+
+/**
+ * Turn a frame around into an answer of a PF payload of plen bytes:
+ * addresses and ports swapped, lengths set, IPv4 checksum updated, UDP
+ * checksum zero. l3_off and pf_off: where IPv4 and PacketFlow start.
+ */
+static inline void
+pf_turn_around(struct rte_mbuf *m, uint16_t l3_off, uint16_t pf_off, uint16_t plen)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
+	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+	struct rte_ether_addr mac = eth->src_addr;
+	uint32_t addr = ip->src_addr;
+	uint16_t port = udp->src_port;
+
+	eth->src_addr = eth->dst_addr;
+	eth->dst_addr = mac;
+	ip->src_addr = ip->dst_addr;
+	ip->dst_addr = addr;
+	/* Swapping addresses leaves the checksum as it was; a new total length
+	 * and a fresh TTL change it incrementally (RFC 1624: HC' = ~(~HC + ~m
+	 * + m')). The request's checksum was verified on RX. */
+	uint16_t old_len = ip->total_length;
+	uint16_t new_len = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
+	/* TTL and protocol share a 16-bit word: compute the new word rather
+	 * than storing the byte and reloading the word (a store-forwarding
+	 * stall that cost a tenth of an echo). Sums of raw words are byte
+	 * order independent (RFC 1071), so the word stays as it is in memory. */
+	uint16_t old_ttl, new_ttl;
+	memcpy(&old_ttl, &ip->time_to_live, sizeof(old_ttl));
+	const uint8_t ttl_proto[2] = { 64, ip->next_proto_id };
+	memcpy(&new_ttl, ttl_proto, sizeof(new_ttl));
+	memcpy(&ip->time_to_live, ttl_proto, sizeof(ttl_proto));
+	if (old_len != new_len || old_ttl != new_ttl) {
+		uint32_t sum = (uint16_t)~ip->hdr_checksum;
+		sum += (uint16_t)~old_len;
+		sum += new_len;
+		sum += (uint16_t)~old_ttl;
+		sum += new_ttl;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		ip->total_length = new_len;
+		ip->hdr_checksum = (uint16_t)~sum;
+	}
+	udp->src_port = udp->dst_port;
+	udp->dst_port = port;
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + PF_HDR_LEN + plen));
+	udp->dgram_cksum = 0;
+
+	uint16_t total = (uint16_t)(pf_off + PF_HDR_LEN + plen);
+	m->data_len = total;
+	m->pkt_len = total;
+}
+
+/**
+ * Count n answers of capability slot (errors or not) received at rx_tsc;
+ * their latency is taken when the loop flushes. Answers of one burst share
+ * rx_tsc: consecutive ones of one capability share an entry.
+ */
+static inline void
+pf_count_latency(struct pf_lcore *lc, uint16_t slot, bool err, uint64_t rx_tsc,
+		 uint32_t count)
+{
+	unsigned int n = lc->n_lat;
+
+	if (n && lc->lat[n - 1].rx_tsc == rx_tsc && lc->lat[n - 1].slot == slot &&
+	    lc->lat[n - 1].err == err) {
+		lc->lat[n - 1].n += count;
+		return;
+	}
+	if (unlikely(n == RTE_DIM(lc->lat))) {
+		pf_latency_flush(lc);
+		n = 0;
+	}
+	lc->lat[n].slot = slot;
+	lc->lat[n].err = err;
+	lc->lat[n].n = count;
+	lc->lat[n].rx_tsc = rx_tsc;
+	lc->n_lat = (uint16_t)(n + 1);
+}
 
 /** Leave an audit record (never waits: a slow reader loses the oldest). */
 static inline void

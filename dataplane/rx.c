@@ -477,6 +477,96 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	pf_route(lc, m, cap, cap->policy.high_prio || msgp->priority >= cfg->high_prio_min);
 }
 
+/*
+ * The fast path. Most requests have one shape: untagged Ethernet, IPv4
+ * without options, UDP to our port, a well-formed request that names a
+ * capability RX may answer by itself (pf_cap_rt.fast: one element that
+ * answers with its input, on this lcore only, no roles, rate or audit
+ * record) and carries what it requires. One pass over such a frame checks
+ * what handle() would and turns it into the response. It only ever says
+ * yes: anything else -- every error, every drop, every other shape --
+ * leaves the frame untouched for handle(), which starts over. The answer,
+ * the counters and the latency entry are those handle() makes (the
+ * fast-path scenario of the integration tests replays the same traffic
+ * both ways and compares them).
+ */
+static inline const struct pf_cap_rt *
+fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
+	    uint16_t port_be)
+{
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const uint32_t l3 = sizeof(struct rte_ether_hdr);
+	const uint32_t l4 = l3 + sizeof(struct rte_ipv4_hdr);
+	const uint32_t l5 = l4 + sizeof(struct rte_udp_hdr);
+
+	if (unlikely(len < l5 + PF_HDR_LEN))
+		return NULL;
+	const struct rte_ether_hdr *eth = (const struct rte_ether_hdr *)d;
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + l3);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(d + l4);
+	if (eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+	    ip->version_ihl != RTE_IPV4_VHL_DEF || ip->next_proto_id != IPPROTO_UDP ||
+	    (ip->fragment_offset &
+	     rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) ||
+	    udp->dst_port != port_be)
+		return NULL;
+	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (l3 + tot > len || ulen < sizeof(*udp) + PF_HDR_LEN ||
+	    ulen > tot - sizeof(*ip))
+		return NULL;
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || !ipv4_cksum_ok(ip, sizeof(*ip))))
+		return NULL;
+
+	/* The header, as pf_decode() checks it, for a request. */
+	uint8_t *pf = d + l5;
+	uint32_t plen = (uint32_t)(pf[12] << 8 | pf[13]);
+	uint16_t id = (uint16_t)(pf[6] << 8 | pf[7]);
+	uint8_t flags = pf[9];
+	if (pf[0] != (PF_MAGIC >> 8) || pf[1] != (PF_MAGIC & 0xff) || pf[2] != PF_VERSION ||
+	    pf[3] != PF_MSG_REQUEST || ulen - sizeof(*udp) != PF_HDR_LEN + plen ||
+	    (flags & (uint8_t)~PF_FLAG_ALL) || (flags & PF_FLAG_NOREPLY) || id == 0)
+		return NULL;
+	const struct pf_cap_rt *cap = pf_cap_lookup(t, id);
+	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
+	    plen > cap->max_payload)
+		return NULL;
+	/* No group, or the capability's group (and no element, or its). */
+	if (pf[4] ? pf[4] != cap->group || (pf[5] && pf[5] != cap->element) : pf[5] != 0)
+		return NULL;
+	uint64_t mask;
+	if (pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, NULL, NULL) != 0 ||
+	    (cap->requires & ~mask))
+		return NULL;
+
+	/* Accepted: what pf_route(), run_single() and respond() do. */
+	pf[3] = PF_MSG_RESPONSE;
+	pf[4] = cap->group;
+	pf[5] = cap->element;
+	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
+	pf_turn_around(m, (uint16_t)l3, (uint16_t)l5, (uint16_t)plen);
+	pf_tx(lc, m);
+	return cap;
+}
+
+/* Count a run of n fast answers of one capability: an execution of its
+ * element each, and an answer received at now. */
+static inline void
+fast_count(struct pf_lcore *lc, const struct pf_cap_rt *cap, uint32_t n, uint64_t now)
+{
+	struct pf_stats_lcore *st = lc->st;
+
+	st->element_exec[cap->number] += n;
+	st->group_exec[pf_elements[cap->number - 1].group] += n;
+	st->fast_path += n;
+	pf_count_latency(lc, cap->slot, false, now, n);
+}
+
+
+
 unsigned int
 pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 {
@@ -491,10 +581,30 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	const struct pf_rules_tables *r = pf_rules_get();
 	uint64_t now = rte_rdtsc();
 
+	/* Deny rules are checked on every request: none takes the fast path. */
+	bool fast = !r->n_deny;
+	uint16_t port_be = rte_cpu_to_be_16(pf_dp.cfg->udp_port);
+
+	/* Fast answers are counted by runs of one capability. */
+	const struct pf_cap_rt *run = NULL, *c;
+	uint32_t run_n = 0;
+
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (fast && (c = fast_answer(lc, pkts[i], t, port_be)) != NULL) {
+			if (c != run) {
+				if (run_n)
+					fast_count(lc, run, run_n, now);
+				run = c;
+				run_n = 0;
+			}
+			run_n++;
+			continue;
+		}
 		handle(lc, pkts[i], t, r, now);
 	}
+	if (run_n)
+		fast_count(lc, run, run_n, now);
 	return n;
 }

@@ -167,6 +167,13 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 		/* The flow hash costs a CRC per frame: only where a choice
 		 * among several lcores may use it. */
 		rt->needs_flow = rt->n_stages || rt->policy.lcores.n > 1;
+		/* What RX's fast path may answer by itself: one element that
+		 * answers with its input, on one lcore, nothing to check
+		 * beyond the frame (no roles, rate or audit record). */
+		rt->fast = dp->cfg->fast_path && ops->identity && !rt->n_stages &&
+			   rt->policy.replicate == 1 && rt->policy.lcores.n == 1 &&
+			   !rt->roles && !rt->rate_pps && !rt->audit;
+		rt->fast_lcore = rt->policy.lcores.ids[0];
 		t->slot_of[c->id] = (uint16_t)(i + 1);
 		if (!t->by_element[e->number])
 			t->by_element[e->number] = c->id;

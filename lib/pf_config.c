@@ -24,7 +24,8 @@
 	X(DK_HIGH_MIN, "high_priority_min") X(DK_BURST, "burst")              \
 	X(DK_TX_FLUSH, "tx_flush_us") X(DK_IDLE, "idle")                      \
 	X(DK_CONTROL, "control_socket") X(DK_STATS, "stats_segment")          \
-	X(DK_RULES, "rules") X(DK_CCACHE, "classify_cache")
+	X(DK_RULES, "rules") X(DK_CCACHE, "classify_cache")                  \
+	X(DK_FAST, "fast_path")
 #define MEMORY_KEYS(X)                                                       \
 	X(MK_MBUFS, "mbufs") X(MK_CACHE, "mbuf_cache")                        \
 	X(MK_DATA_ROOM, "mbuf_data_room") X(MK_RING, "ring_size")             \
@@ -253,6 +254,7 @@ load_dataplane(struct loader *L, const yaml_node_t *n)
 {
 	static const char *const non_pf[] = { "drop", "pass" };
 	static const char *const idle[] = { "poll", "yield" };
+	static const char *const on_off[] = { "off", "on" };
 	struct pf_config *cfg = L->cfg;
 	const yaml_node_t *v[DK_COUNT];
 	char k[PF_YAML_KEY_LEN];
@@ -289,6 +291,12 @@ load_dataplane(struct loader *L, const yaml_node_t *n)
 		if (rc)
 			return rc;
 		cfg->idle_yield = idx == 1;
+	}
+	if (v[DK_FAST]) {
+		rc = pf_yaml_word(&L->y, v[DK_FAST], "dataplane.fast_path", on_off, 2, &idx);
+		if (rc)
+			return rc;
+		cfg->fast_path = idx == 1;
 	}
 	if (v[DK_CONTROL] && cfg->control_socket[0] == '\0')
 		return pf_yaml_fail(&L->y, v[DK_CONTROL], "dataplane.control_socket",
@@ -1232,6 +1240,7 @@ set_defaults(struct pf_config *cfg, const char *name)
 	cfg->burst = 32;
 	cfg->tx_flush_us = 100;
 	cfg->classify_cache = 4096;
+	cfg->fast_path = true;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
 		 "/run/packetflow/dataplane.sock");
 	snprintf(cfg->stats_segment, sizeof(cfg->stats_segment), "%s",

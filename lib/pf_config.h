@@ -120,6 +120,7 @@ struct pf_config {
 	uint32_t tx_flush_us;    /**< TX buffer drain deadline */
 	bool idle_yield;         /**< dataplane.idle: yield (true) or poll */
 	uint32_t classify_cache; /**< intents remembered per lcore, 0 = none */
+	bool fast_path;          /**< RX answers the common request in one pass */
 	char control_socket[PF_PATH_LEN];
 	char stats_segment[PF_PATH_LEN];
 	char rules_file[PF_PATH_LEN]; /**< Hyperscan rules, "" = none */

@@ -23,7 +23,7 @@
 _Static_assert(sizeof(struct pf_stats_cap) == (3 + PF_HIST_BUCKETS) * sizeof(uint64_t),
 	       "struct pf_stats_cap must hold only uint64_t counters");
 _Static_assert(offsetof(struct pf_stats_lcore, caps) ==
-		       (2 + PF_DROP_MAX + PF_DECODE_ERR_MAX + 32 + 13 +
+		       (2 + PF_DROP_MAX + PF_DECODE_ERR_MAX + 32 + 14 +
 			(PF_GROUP_COUNT + 1) + 2 * (PF_ELEMENT_COUNT + 1)) * sizeof(uint64_t),
 	       "struct pf_stats_lcore must hold only uint64_t counters");
 _Static_assert(sizeof(struct pf_stats_lcore) % sizeof(uint64_t) == 0,

@@ -102,7 +102,7 @@ pf_hist_upper(unsigned int b)
 /* ---- the segment ---- */
 
 #define PF_STATS_MAGIC 0x50465354u /* "PFST" */
-#define PF_STATS_VERSION 2
+#define PF_STATS_VERSION 3
 #define PF_STATS_MAX_LCORES 64
 #define PF_STATS_CAP_SLOTS PF_MAX_CAPS
 
@@ -178,6 +178,7 @@ struct pf_stats_lcore {
 	uint64_t busy_polls;        /**< loop iterations that found work */
 	uint64_t idle_polls;        /**< loop iterations that found none */
 	uint64_t heartbeat;         /**< incremented every loop iteration */
+	uint64_t fast_path;         /**< requests RX answered in one pass (in tx) */
 	uint64_t group_exec[PF_GROUP_COUNT + 1];
 	uint64_t element_exec[PF_ELEMENT_COUNT + 1];  /**< by atomic number */
 	uint64_t element_errors[PF_ELEMENT_COUNT + 1];

@@ -109,33 +109,12 @@ pf_msg_type_name(uint8_t type)
 	return NULL;
 }
 
-/* One pass over the TLVs: validates their bounds, builds the contract mask
- * and remembers the intent, so the hot path never walks the payload twice. */
-static int
+/* Remembers the intent too, so the hot path never walks the payload twice. */
+static inline int
 scan_tlvs(struct pf_msg *m)
 {
-	const uint8_t *p = m->payload;
-	size_t left = m->payload_len;
-
-	while (left > 0) {
-		if (left < PF_TLV_HDR_LEN)
-			return -PF_DECODE_BAD_TLV;
-		uint16_t id = rd16(p);
-		uint16_t len = rd16(p + 2);
-		if ((size_t)len > left - PF_TLV_HDR_LEN)
-			return -PF_DECODE_BAD_TLV;
-		uint64_t bit = pf_field_bit(id);
-		if (m->field_mask & bit)
-			return -PF_DECODE_DUP_TLV;
-		m->field_mask |= bit;
-		if (id == PF_FIELD_INTENT) {
-			m->intent = p + PF_TLV_HDR_LEN;
-			m->intent_len = len;
-		}
-		p += PF_TLV_HDR_LEN + len;
-		left -= PF_TLV_HDR_LEN + (size_t)len;
-	}
-	return 0;
+	return pf_tlv_walk(m->payload, m->payload_len, &m->field_mask, &m->intent,
+			   &m->intent_len);
 }
 
 static void

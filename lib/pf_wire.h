@@ -78,6 +78,7 @@ pf_field_bit(uint16_t id)
 
 /** Name of a well-known field id, or NULL. */
 const char *pf_field_name(uint16_t id);
+
 /** Field id for a well-known name, or -ENOENT. */
 int pf_field_by_name(const char *name);
 
@@ -107,6 +108,43 @@ enum pf_decode_err {
 
 /** Short name of a decode error ("truncated", ...), "ok" for 0. */
 const char *pf_decode_err_name(int err);
+
+/**
+ * One pass over a TLV payload: every TLV's bounds, no contract field twice.
+ * pf_decode() walks the payload with it; it is inline so that the
+ * dataplane's fast path applies the same rules without a call.
+ *
+ * @param mask        contract mask of the fields seen (pf_field_bit()), set
+ * @param intent      INTENT value, or NULL if none (may be NULL: not wanted)
+ * @return 0, -PF_DECODE_BAD_TLV or -PF_DECODE_DUP_TLV.
+ */
+static inline int
+pf_tlv_walk(const uint8_t *p, size_t left, uint64_t *mask,
+	    const uint8_t **intent, uint16_t *intent_len)
+{
+	uint64_t seen = 0;
+
+	while (left > 0) {
+		if (left < PF_TLV_HDR_LEN)
+			return -PF_DECODE_BAD_TLV;
+		uint16_t id = (uint16_t)((p[0] << 8) | p[1]);
+		uint16_t len = (uint16_t)((p[2] << 8) | p[3]);
+		if ((size_t)len > left - PF_TLV_HDR_LEN)
+			return -PF_DECODE_BAD_TLV;
+		uint64_t bit = pf_field_bit(id);
+		if (seen & bit)
+			return -PF_DECODE_DUP_TLV;
+		seen |= bit;
+		if (intent && id == PF_FIELD_INTENT) {
+			*intent = p + PF_TLV_HDR_LEN;
+			*intent_len = len;
+		}
+		p += PF_TLV_HDR_LEN + (size_t)len;
+		left -= PF_TLV_HDR_LEN + (size_t)len;
+	}
+	*mask = seen;
+	return 0;
+}
 
 /**
  * Error codes carried by error frames (TLV PF_FIELD_ERROR_CODE). This list

@@ -67,7 +67,7 @@ CAP_DIR_OFF = 120 + 64 * 16   # hdr->caps[]: after lcore_info[64]
 _LCORE_TAIL = ["classified", "rule_hits", "cls_cache_hits", "cls_cache_misses",
                "passed", "ring_enq", "ring_deq",
                "high_prio", "fanout_copies", "fanout_joins", "busy_polls",
-               "idle_polls", "heartbeat"]
+               "idle_polls", "heartbeat", "fast_path"]
 
 
 def drop_reason_names():

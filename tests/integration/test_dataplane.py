@@ -1651,7 +1651,110 @@ def sc_ccache(build, ck):
     return summary("dp-ccache", len(t.packets), res)
 
 
+def _fast_eligible(pkt):
+    """Whether RX's fast path should answer this packet, by the oracle's
+    decode (docs/architecture.md, "The fast path"): untagged IPv4 without
+    options, right checksum, not a fragment, UDP to the PacketFlow port, a
+    well-formed request for capability 1 (echo: CF.seq on lcore 1 only, no
+    roles, rate or audit) carrying data, no NOREPLY, group/element absent
+    or CF.seq's."""
+    d = pfpkt.decode_packet(pkt)
+    eth, ip, udp, pf = d.get("eth", {}), d.get("ip"), d.get("udp"), d.get("pf")
+    if eth.get("vlans") or eth.get("type") != pfpkt.ETH_IPV4 or not ip or not udp:
+        return False
+    if (ip["version"], ip["ihl"], ip["proto"]) != (4, 20, 17) or not ip["checksum_ok"] \
+            or ip["mf"] or ip["frag_offset"] or 14 + ip["total_length"] > len(pkt):
+        return False
+    if udp["dport"] != pfpkt.PF_UDP_PORT or udp["length"] > ip["total_length"] - 20:
+        return False
+    if d.get("verdict") != "ok" or pf["type"] != pfpkt.REQUEST or pf["capability"] != 1:
+        return False
+    if pf["flags"] & pfpkt.FLAG_NOREPLY or pf["group"] not in (0, 1) or pf["element"] not in (0, 1):
+        return False
+    return any(i == F_DATA for i, _ in pf["tlvs"]) and len(d["payload"]) - 40 <= 1400
+
+
+def sc_fastpath(build, ck):
+    """RX's fast path against the full path: the same traffic (requests of
+    every shape around the fast path's edges, plus random faults) through
+    fast_path: on and off. Every answer must be the same bytes, every
+    counter the same, and the fast path must have answered exactly the
+    frames the oracle calls eligible."""
+    t, _, _, _, _ = _l2l3_traffic()
+    D = [(F_DATA, b"fast")]
+    cf = pfpkt.GROUP_ID["CF"]
+    for i, data in enumerate((b"", b"x", b"0123456789abcdef" * 4, bytes(range(256)) * 5,
+                              b"y" * 1400, b"z" * 1401)):
+        t.request(1, [(F_DATA, data)], session=700 + i)
+    shapes = [
+        dict(group=cf, element=1), dict(group=cf), dict(group=2), dict(group=cf, element=2),
+        dict(element=1), dict(flags=pfpkt.FLAG_TRACE), dict(flags=pfpkt.FLAG_REPLICA),
+        dict(flags=pfpkt.FLAG_TRACE | pfpkt.FLAG_REPLICA), dict(flags=pfpkt.FLAG_NOREPLY),
+        dict(flags=0x80), dict(priority=255), dict(type=pfpkt.HEARTBEAT),
+        dict(type=pfpkt.RESPONSE), dict(complexity=9),
+    ]
+    for i, kw in enumerate(shapes):
+        t.request(1, D, session=720 + i, **kw)
+    t.request(0, D, session=740, group=cf, element=1)          # by element
+    t.request(1, [], session=741)                              # missing data
+    t.request(1, [(F_KEY, b"k")], session=742)
+    t.request(1, D + [(F_KEY, b"k"), (200, b"unknown field")], session=743)
+    t.request(1, D + D, session=744)                           # duplicate
+    t.request(7, D, session=745)                               # unknown capability
+    t.request(2, D, session=746)                               # DF: two lcores
+    t.request(1, D, session=747, l2=dict(pad=30))
+    t.request(1, D, session=748, l2=dict(ttl=1))
+    # a UDP datagram shorter than its IP packet: the request ends with UDP
+    fr = pfpkt.frame(capability=1, tlvs=D, session_id=749, seq=1)
+    t.add(pfpkt.udp_packet(fr + b"trailer", udp_len=8 + len(fr)))
+    rnd = random.Random(0xFA57)
+    bodies = [(1, [(F_DATA, b"hello")]), (1, [(F_DATA, b"a"), (F_KEY, b"b")]),
+              (1, [(F_DATA, b"q" * 100)])]
+    for i in range(1500):
+        cap, tl = rnd.choice(bodies)
+        fr = pfpkt.frame(capability=cap, tlvs=tl, session_id=4243, seq=i + 1,
+                         trace_id=i + 1, group=rnd.choice((0, 0, 0, cf)))
+        t.add(pfpkt.udp_packet(_mutate(rnd, fr), ident=i))
+    want_fast = sum(_fast_eligible(p) for p in t.packets)
+
+    with open(DEFAULT_CONF) as f:
+        template = f.read()
+    template = template.replace("rules: rules/example.rules", 'rules: ""')
+    tmp = harness.tempfile.mkdtemp(prefix="pf-it-fastpath-")
+    runs = {}
+    try:
+        for mode in ("on", "off"):
+            conf = os.path.join(tmp, mode + ".conf")
+            with open(conf, "w") as f:
+                f.write(template.replace("  burst: 32", "  burst: 32\n  fast_path: %s" % mode))
+            runs[mode] = Dataplane(build, "dp-fastpath-" + mode, conf, LCORES3).run(t.packets)
+    finally:
+        harness.shutil.rmtree(tmp, ignore_errors=True)
+    on, off = runs["on"], runs["off"]
+    ck.eq(on.totals["fast_path"], want_fast, "fast_path on: frames the fast path answered "
+          "(the oracle's count of eligible frames)")
+    ck.eq(off.totals["fast_path"], 0, "fast_path off: frames the fast path answered")
+    ck.ok(want_fast >= 500, "only %d eligible frames in the traffic" % want_fast)
+    raw = {m: {k: sorted(d["raw"] for d in v) for k, v in r.answers.items()}
+           for m, r in runs.items()}
+    diff = [k for k in set(raw["on"]) | set(raw["off"]) if raw["on"].get(k) != raw["off"].get(k)]
+    ck.ok(not diff, "%d requests answered differently with and without the fast path, e.g. "
+          "%r: on %r, off %r" % (len(diff), diff[:1], [raw["on"].get(k) for k in diff[:1]],
+                                 [raw["off"].get(k) for k in diff[:1]]))
+    ck.eq(len(on.out_packets), len(off.out_packets), "packets out")
+    for key in ("rx", "tx", "drops", "malformed", "errors", "groups", "elements",
+                "element_errors", "classified", "passed"):
+        ck.eq(on.totals[key], off.totals[key], "totals.%s, fast path on vs off" % key)
+    for name in ("echo", "transform"):
+        for field in ("exec", "errors"):
+            ck.eq(cap_stat(on, name, field), cap_stat(off, name, field),
+                  "%s %s, fast path on vs off" % (name, field))
+    return "dp-fastpath: %d frames, %d answered by the fast path; on: %s; off: %s" % (
+        len(t.packets), on.totals["fast_path"], on.summary(), off.summary())
+
+
 SCENARIOS = {
+    "fastpath": sc_fastpath,
     "ccache": sc_ccache,
     "ports": sc_ports,
     "burst": sc_burst,

@@ -180,14 +180,14 @@ def test_snapshot_json():
     for k, v in dict(classified=1000, rule_hits=11, classify_cache_hits=70,
                      classify_cache_misses=30, passed=8, ring_enq=500,
                      ring_deq=500, high_prio=12, fanout_copies=30,
-                     fanout_joins=10).items():
+                     fanout_joins=10, fast_path=407).items():
         equal(f"totals.{k}", t[k], v)
     equal("totals.groups", t["groups"], EXP_GROUPS)
     equal("totals keys", list(t), ["rx", "tx", "drops_total", "drops",
           "malformed", "errors", "classified", "rule_hits",
           "classify_cache_hits", "classify_cache_misses", "passed",
           "ring_enq", "ring_deq", "high_prio", "fanout_copies", "fanout_joins",
-          "groups", "elements", "element_errors"])
+          "fast_path", "groups", "elements", "element_errors"])
     equal("totals.elements: 24, by symbol", t["elements"], EXP_ELEMENTS)
     equal("totals.elements order (atomic number)", list(t["elements"]), ELEMENTS)
     equal("totals.element_errors", t["element_errors"], EXP_ELEMENT_ERRORS)

@@ -74,6 +74,8 @@ fill_good(struct pf_stats_hdr *h, struct pf_stats_lcore *l, uint64_t pid)
 	b->high_prio = 12;
 	b->fanout_copies = 30;
 	b->fanout_joins = 10;
+	a->fast_path = 400;
+	b->fast_path = 7;
 
 	a->group_exec[PF_GROUP_CF] = 100;
 	a->group_exec[PF_GROUP_DF] = 200;
