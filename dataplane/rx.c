@@ -492,7 +492,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
  */
 static inline const struct pf_cap_rt *
 fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
-	    uint16_t port_be)
+	    uint16_t port_be, const struct pf_cap_rt *last)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -530,7 +530,9 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	    pf[3] != PF_MSG_REQUEST || ulen - sizeof(*udp) != PF_HDR_LEN + plen ||
 	    (flags & (uint8_t)~PF_FLAG_ALL) || (flags & PF_FLAG_NOREPLY) || id == 0)
 		return NULL;
-	const struct pf_cap_rt *cap = pf_cap_lookup(t, id);
+	/* Requests come in runs of one capability: the last one's, without
+	 * the table lookup, when the id is the same. */
+	const struct pf_cap_rt *cap = last && last->id == id ? last : pf_cap_lookup(t, id);
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
 	    plen > cap->max_payload)
 		return NULL;
@@ -548,8 +550,33 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	pf[5] = cap->element;
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
 	pf_turn_around(m, (uint16_t)l3, (uint16_t)l5, (uint16_t)plen);
-	pf_tx(lc, m);
 	return cap;
+}
+
+/* Send fast answers, in order, through the TX buffer of the port they came
+ * in on (what pf_tx() does one by one). */
+static inline void
+fast_tx(struct pf_lcore *lc, uint16_t port, struct rte_mbuf **pkts, unsigned int n)
+{
+	if (unlikely(lc->txq[port] < 0)) {
+		for (unsigned int i = 0; i < n; i++)
+			pf_tx_ring(lc, pkts[i]);
+		return;
+	}
+	struct rte_eth_dev_tx_buffer *b = lc->txb[port];
+	uint16_t queue = (uint16_t)lc->txq[port];
+	uint16_t len = b->length;
+
+	lc->st->tx += n; /* undone by the TX buffer's error callback */
+	for (unsigned int i = 0; i < n; i++) {
+		b->pkts[len++] = pkts[i];
+		if (len == b->size) {
+			b->length = len;
+			rte_eth_tx_buffer_flush(port, queue, b);
+			len = 0;
+		}
+	}
+	b->length = len;
 }
 
 /* Count a run of n fast answers of one capability: an execution of its
@@ -585,14 +612,17 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	bool fast = !r->n_deny;
 	uint16_t port_be = rte_cpu_to_be_16(pf_dp.cfg->udp_port);
 
-	/* Fast answers are counted by runs of one capability. */
+	/* Fast answers are counted by runs of one capability, and leave
+	 * before any answer of a later frame of the burst (handle()'s). */
 	const struct pf_cap_rt *run = NULL, *c;
 	uint32_t run_n = 0;
+	struct rte_mbuf *ans[PF_BURST_MAX];
+	unsigned int n_ans = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (fast && (c = fast_answer(lc, pkts[i], t, port_be)) != NULL) {
+		if (fast && (c = fast_answer(lc, pkts[i], t, port_be, run)) != NULL) {
 			if (c != run) {
 				if (run_n)
 					fast_count(lc, run, run_n, now);
@@ -600,10 +630,17 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 				run_n = 0;
 			}
 			run_n++;
+			ans[n_ans++] = pkts[i];
 			continue;
+		}
+		if (n_ans) {
+			fast_tx(lc, q->port, ans, n_ans);
+			n_ans = 0;
 		}
 		handle(lc, pkts[i], t, r, now);
 	}
+	if (n_ans)
+		fast_tx(lc, q->port, ans, n_ans);
 	if (run_n)
 		fast_count(lc, run, run_n, now);
 	return n;
