@@ -339,21 +339,37 @@ pf_tx(struct pf_lcore *lc, struct rte_mbuf *m)
 /**
  * Turn a frame around into an answer of a PF payload of plen bytes:
  * addresses and ports swapped, lengths set, IPv4 checksum updated, UDP
- * checksum zero. l3_off and pf_off: where IPv4 and PacketFlow start.
+ * checksum zero. l3_off, ihl and pf_off: where IPv4 starts, its header
+ * length, where PacketFlow starts (the fast path passes constants).
  */
 static inline void
-pf_turn_around(struct rte_mbuf *m, uint16_t l3_off, uint16_t pf_off, uint16_t plen)
+pf_turn_around_at(struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t pf_off,
+		  uint16_t plen)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
-	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
-	struct rte_ether_addr mac = eth->src_addr;
+	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(d + l3_off);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + l3_off + ihl);
+
+	/* MACs: bytes 0-5 and 6-11 trade places, in two loads and two stores
+	 * (shifts of little-endian words; bytes by hand elsewhere). */
+#if RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN
+	uint64_t w;
+	uint32_t v;
+	memcpy(&w, d, sizeof(w));
+	memcpy(&v, d + 8, sizeof(v));
+	uint64_t dst = w & UINT64_C(0xffffffffffff);         /* bytes 0-5 */
+	uint64_t w2 = (w >> 48) | ((uint64_t)v << 16) | (dst << 48);
+	uint32_t v2 = (uint32_t)(dst >> 16);
+	memcpy(d, &w2, sizeof(w2));
+	memcpy(d + 8, &v2, sizeof(v2));
+#else
+	uint8_t mac[RTE_ETHER_ADDR_LEN];
+	memcpy(mac, d, sizeof(mac));
+	memmove(d, d + RTE_ETHER_ADDR_LEN, sizeof(mac));
+	memcpy(d + RTE_ETHER_ADDR_LEN, mac, sizeof(mac));
+#endif
 	uint32_t addr = ip->src_addr;
 	uint16_t port = udp->src_port;
-
-	eth->src_addr = eth->dst_addr;
-	eth->dst_addr = mac;
 	ip->src_addr = ip->dst_addr;
 	ip->dst_addr = addr;
 	/* Swapping addresses leaves the checksum as it was; a new total length
@@ -389,6 +405,16 @@ pf_turn_around(struct rte_mbuf *m, uint16_t l3_off, uint16_t pf_off, uint16_t pl
 	uint16_t total = (uint16_t)(pf_off + PF_HDR_LEN + plen);
 	m->data_len = total;
 	m->pkt_len = total;
+}
+
+/** pf_turn_around_at() for a frame whose IPv4 header length is read. */
+static inline void
+pf_turn_around(struct rte_mbuf *m, uint16_t l3_off, uint16_t pf_off, uint16_t plen)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+								l3_off);
+
+	pf_turn_around_at(m, l3_off, (uint16_t)((ip->version_ihl & 0xf) * 4), pf_off, plen);
 }
 
 /**

@@ -1707,6 +1707,11 @@ def sc_fastpath(build, ck):
     # a UDP datagram shorter than its IP packet: the request ends with UDP
     fr = pfpkt.frame(capability=1, tlvs=D, session_id=749, seq=1)
     t.add(pfpkt.udp_packet(fr + b"trailer", udp_len=8 + len(fr)))
+    # IPv4 total lengths under the header and under the UDP datagram (with
+    # right checksums): bad_ipv4 and bad_udp, whatever the UDP length says
+    for i, tl in enumerate((10, 19, 20, 40)):
+        fr = pfpkt.frame(capability=1, tlvs=D, session_id=750 + i, seq=1)
+        t.add(pfpkt.udp_packet(fr, ip_total_length=tl))
     rnd = random.Random(0xFA57)
     bodies = [(1, [(F_DATA, b"hello")]), (1, [(F_DATA, b"a"), (F_KEY, b"b")]),
               (1, [(F_DATA, b"q" * 100)])]
