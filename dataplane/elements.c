@@ -244,7 +244,7 @@ static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
 	[7] = { .name = "transform", .run = el_transform },
 	[8] = { .name = "aggregate", .run = el_aggregate },
 	[12] = { .name = "pattern", .run = el_pattern },
-	[14] = { .name = "broadcast", .run = el_broadcast },
+	[14] = { .name = "broadcast", .run = el_broadcast, .identity = true },
 	[24] = { .name = "cache", .run = el_cache },
 };
 

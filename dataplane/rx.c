@@ -187,29 +187,78 @@ text_hash(const uint8_t *p, unsigned int len)
 	return h;
 }
 
-static inline enum verdict
-scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
-	    const uint8_t *text, unsigned int len, uint16_t *cap_id)
+/* Equal texts of up to PF_CCACHE_KEY bytes, in word loads (the last word
+ * overlaps the one before rather than reading past the end). */
+static inline bool
+text_eq(const uint8_t *a, const uint8_t *b, unsigned int len)
 {
-	if (!lc->ccache || len >= PF_CCACHE_KEY)
-		return scan(lc, r, text, len, cap_id);
+	if (len >= 8) {
+		uint64_t x, y;
+		for (unsigned int i = 0; i + 8 < len; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, b + i, 8);
+			if (x != y)
+				return false;
+		}
+		memcpy(&x, a + len - 8, 8);
+		memcpy(&y, b + len - 8, 8);
+		return x == y;
+	}
+	if (len >= 4) {
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, a, 4);
+		memcpy(&y0, b, 4);
+		memcpy(&x1, a + len - 4, 4);
+		memcpy(&y1, b + len - 4, 4);
+		return x0 == y0 && x1 == y1;
+	}
+	for (unsigned int i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return false;
+	return true;
+}
+
+/* The cache's verdict on a text (V_* and *cap_id), or -1 when it has none
+ * (then *h is the text's hash, for ccache_put()). */
+static inline int
+ccache_get(struct pf_lcore *lc, const struct pf_rules_tables *r, const uint8_t *text,
+	   unsigned int len, uint16_t *cap_id, uint32_t *h)
+{
 	if (unlikely(lc->ccache_gen != r->gen)) {
 		for (uint32_t i = 0; i <= lc->ccache_mask; i++)
 			lc->ccache[i].valid = 0;
 		lc->ccache_gen = r->gen;
 	}
-	uint32_t h = text_hash(text, len);
+	*h = text_hash(text, len);
+	uint32_t si = *h & lc->ccache_mask;
+	uint16_t tag = (uint16_t)(*h >> 16);
+	const struct pf_ccache_set *set = &lc->ccache[si];
+	for (unsigned int w = 0; w < PF_CCACHE_WAYS; w++) {
+		if ((set->valid & (1u << w)) && set->tag[w] == tag && set->len[w] == len &&
+		    text_eq(lc->ccache_text[si][w], text, len)) {
+			*cap_id = set->cap_id[w];
+			return set->verdict[w];
+		}
+	}
+	return -1;
+}
+
+static inline enum verdict
+scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
+	    const uint8_t *text, unsigned int len, uint16_t *cap_id)
+{
+	uint32_t h;
+
+	if (!lc->ccache || len >= PF_CCACHE_KEY)
+		return scan(lc, r, text, len, cap_id);
+	int hit = ccache_get(lc, r, text, len, cap_id, &h);
+	if (hit >= 0) {
+		lc->st->cls_cache_hits++;
+		return (enum verdict)hit;
+	}
 	uint32_t si = h & lc->ccache_mask;
 	uint16_t tag = (uint16_t)(h >> 16);
 	struct pf_ccache_set *set = &lc->ccache[si];
-	for (unsigned int w = 0; w < PF_CCACHE_WAYS; w++) {
-		if ((set->valid & (1u << w)) && set->tag[w] == tag && set->len[w] == len &&
-		    memcmp(lc->ccache_text[si][w], text, len) == 0) {
-			lc->st->cls_cache_hits++;
-			*cap_id = set->cap_id[w];
-			return (enum verdict)set->verdict[w];
-		}
-	}
 	lc->st->cls_cache_misses++;
 	enum verdict v = scan(lc, r, text, len, cap_id);
 	unsigned int w = set->victim;
@@ -481,7 +530,8 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 /*
  * The fast path. Most requests have one shape: untagged Ethernet, IPv4
  * without options, UDP to our port, a well-formed request that names a
- * capability RX may answer by itself (pf_cap_rt.fast: one element that
+ * capability (or whose intent's verdict the classification cache holds)
+ * RX may answer by itself (pf_cap_rt.fast: one element that
  * answers with its input, on this lcore only, no roles, rate or audit
  * record) and carries what it requires. One pass over such a frame checks
  * what handle() would and turns it into the response. It only ever says
@@ -512,7 +562,7 @@ wire32(uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
 
 static inline const struct pf_cap_rt *
 fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
-	    uint16_t port_be, const struct pf_cap_rt *last)
+	    const struct pf_rules_tables *r, uint16_t port_be, const struct pf_cap_rt *last)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -557,29 +607,52 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 			return NULL;
 	}
 
-	/* The rest of the header, as pf_decode() checks it. */
+	/* The rest of the header and the TLVs, as pf_decode() checks them. */
 	uint16_t id = (uint16_t)(pf[6] << 8 | pf[7]);
 	uint8_t flags = pf[9];
-	if ((flags & (uint8_t)(~PF_FLAG_ALL | PF_FLAG_NOREPLY)) || id == 0)
+	uint64_t mask;
+	const uint8_t *intent = NULL;
+	uint16_t intent_len = 0;
+	if ((flags & (uint8_t)(~PF_FLAG_ALL | PF_FLAG_NOREPLY)) ||
+	    pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, &intent, &intent_len) != 0)
 		return NULL;
 	/* Requests come in runs of one capability: the last one's, without
 	 * the table lookup, when the id is the same. */
-	const struct pf_cap_rt *cap = last && last->id == id ? last : pf_cap_lookup(t, id);
+	const struct pf_cap_rt *cap;
+	bool classified = false;
+	if (id) {
+		cap = last && last->id == id ? last : pf_cap_lookup(t, id);
+		/* No group, or the capability's group (and no element, or its). */
+		if (cap && (pf[4] ? pf[4] != cap->group || (pf[5] && pf[5] != cap->element)
+				  : pf[5] != 0))
+			return NULL;
+	} else {
+		/* Named by nothing: classified by its intent, when the lcore's
+		 * cache already holds the verdict (a scan is handle()'s). */
+		uint16_t cid;
+		uint32_t h;
+		if (pf[4] || pf[5] || !intent || !r->db || !lc->ccache ||
+		    intent_len >= PF_CCACHE_KEY ||
+		    ccache_get(lc, r, intent, intent_len, &cid, &h) != V_OK)
+			return NULL;
+		cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
+		classified = true;
+	}
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
-	    plen > cap->max_payload)
-		return NULL;
-	/* No group, or the capability's group (and no element, or its). */
-	if (pf[4] ? pf[4] != cap->group || (pf[5] && pf[5] != cap->element) : pf[5] != 0)
-		return NULL;
-	uint64_t mask;
-	if (pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, NULL, NULL) != 0 ||
-	    (cap->requires & ~mask))
+	    plen > cap->max_payload || (cap->requires & ~mask))
 		return NULL;
 
-	/* Accepted: what pf_route(), run_single() and respond() do. */
+	/* Accepted: what classify(), pf_route(), run_single() and respond()
+	 * do. */
+	if (classified) {
+		lc->st->cls_cache_hits++;
+		lc->st->classified++;
+	}
 	pf[3] = PF_MSG_RESPONSE;
 	pf[4] = cap->group;
 	pf[5] = cap->element;
+	pf[6] = (uint8_t)(cap->id >> 8);
+	pf[7] = (uint8_t)cap->id;
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
 	pf_turn_around_at(m, (uint16_t)l3, sizeof(*ip), (uint16_t)l5, (uint16_t)plen);
 	return cap;
@@ -656,7 +729,7 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (fast && (c = fast_answer(lc, pkts[i], t, port_be, run)) != NULL) {
+		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run)) != NULL) {
 			if (c != run) {
 				if (run_n)
 					fast_count(lc, run, run_n, now);

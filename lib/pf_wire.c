@@ -179,35 +179,6 @@ pf_decode(const uint8_t *buf, size_t len, struct pf_msg *m)
 }
 
 int
-pf_tlv_next(const struct pf_msg *m, size_t *off, struct pf_tlv *t)
-{
-	/* The message was validated by pf_decode(), but stay defensive: a
-	 * caller may hand us a hand-built pf_msg. */
-	if (*off + PF_TLV_HDR_LEN > m->payload_len)
-		return 0;
-	const uint8_t *p = m->payload + *off;
-	uint16_t len = rd16(p + 2);
-	if (*off + PF_TLV_HDR_LEN + len > m->payload_len)
-		return 0;
-	t->id = rd16(p);
-	t->len = len;
-	t->value = p + PF_TLV_HDR_LEN;
-	*off += PF_TLV_HDR_LEN + len;
-	return 1;
-}
-
-int
-pf_tlv_find(const struct pf_msg *m, uint16_t id, struct pf_tlv *t)
-{
-	size_t off = 0;
-
-	while (pf_tlv_next(m, &off, t))
-		if (t->id == id)
-			return 1;
-	return 0;
-}
-
-int
 pf_tlv_u16(const struct pf_tlv *t, uint16_t *v)
 {
 	if (t->len != 2)

@@ -248,17 +248,43 @@ int pf_decode(const uint8_t *buf, size_t len, struct pf_msg *msg);
 int pf_decode_header(const uint8_t *buf, size_t len, struct pf_msg *msg);
 
 /**
- * Walk the TLVs of a decoded message.
+ * Walk the TLVs of a decoded message (inline: the dataplane walks them for
+ * every request).
  *
  * @param msg  a message pf_decode() accepted
  * @param off  cursor, start at 0; advanced past the returned TLV
  * @param tlv  filled with the next TLV
  * @return 1 when a TLV was returned, 0 at the end.
  */
-int pf_tlv_next(const struct pf_msg *msg, size_t *off, struct pf_tlv *tlv);
+static inline int
+pf_tlv_next(const struct pf_msg *msg, size_t *off, struct pf_tlv *tlv)
+{
+	/* The message was validated by pf_decode(), but stay defensive: a
+	 * caller may hand us a hand-built pf_msg. */
+	if (*off + PF_TLV_HDR_LEN > msg->payload_len)
+		return 0;
+	const uint8_t *p = msg->payload + *off;
+	uint16_t len = (uint16_t)((p[2] << 8) | p[3]);
+	if (*off + PF_TLV_HDR_LEN + len > msg->payload_len)
+		return 0;
+	tlv->id = (uint16_t)((p[0] << 8) | p[1]);
+	tlv->len = len;
+	tlv->value = p + PF_TLV_HDR_LEN;
+	*off += PF_TLV_HDR_LEN + (size_t)len;
+	return 1;
+}
 
 /** Find the first TLV with this id; returns 1 and fills tlv, or 0. */
-int pf_tlv_find(const struct pf_msg *msg, uint16_t id, struct pf_tlv *tlv);
+static inline int
+pf_tlv_find(const struct pf_msg *msg, uint16_t id, struct pf_tlv *tlv)
+{
+	size_t off = 0;
+
+	while (pf_tlv_next(msg, &off, tlv))
+		if (tlv->id == id)
+			return 1;
+	return 0;
+}
 
 /** Fields of a header to encode, in host order. */
 struct pf_hdr_fields {

@@ -13,6 +13,7 @@ Set PF_IT_KEEP=1 to keep each run's temp dir (pcaps, stats, log).
 import argparse
 import os
 import random
+import re
 import struct
 import subprocess
 import sys
@@ -1651,13 +1652,20 @@ def sc_ccache(build, ck):
     return summary("dp-ccache", len(t.packets), res)
 
 
-def _fast_eligible(pkt):
+FAST_RULES = """rules:
+  - { id: 1, pattern: 'echo\\s+this', capability: echo }
+  - { id: 2, pattern: 'shout', capability: transform }
+"""
+
+
+def _fast_eligible(pkt, seen):
     """Whether RX's fast path should answer this packet, by the oracle's
     decode (docs/architecture.md, "The fast path"): untagged IPv4 without
     options, right checksum, not a fragment, UDP to the PacketFlow port, a
-    well-formed request for capability 1 (echo: CF.seq on lcore 1 only, no
-    roles, rate or audit) carrying data, no NOREPLY, group/element absent
-    or CF.seq's."""
+    well-formed request for echo (CF.seq on lcore 1 only, no roles, rate or
+    audit) carrying data, no NOREPLY, group/element absent or CF.seq's.
+    Echo is named (capability 1) or classified by FAST_RULES from an intent
+    of under 64 bytes already seen (in `seen`: its verdict is cached)."""
     d = pfpkt.decode_packet(pkt)
     eth, ip, udp, pf = d.get("eth", {}), d.get("ip"), d.get("udp"), d.get("pf")
     if eth.get("vlans") or eth.get("type") != pfpkt.ETH_IPV4 or not ip or not udp:
@@ -1667,7 +1675,17 @@ def _fast_eligible(pkt):
         return False
     if udp["dport"] != pfpkt.PF_UDP_PORT or udp["length"] > ip["total_length"] - 20:
         return False
-    if d.get("verdict") != "ok" or pf["type"] != pfpkt.REQUEST or pf["capability"] != 1:
+    if d.get("verdict") != "ok" or pf["type"] != pfpkt.REQUEST:
+        return False
+    intent = tlv_get(pf, F_INTENT)
+    if pf["capability"] == 0 and pf["group"] == 0 and intent is not None and len(intent) < 64:
+        # classified: the cache answers from the second time on
+        text = bytes(intent)
+        hit = text in seen
+        seen.add(text)
+        if not hit or not re.search(rb"echo\s+this", text) or b"shout" in text:
+            return False
+    elif pf["capability"] != 1:
         return False
     if pf["flags"] & pfpkt.FLAG_NOREPLY or pf["group"] not in (0, 1) or pf["element"] not in (0, 1):
         return False
@@ -1707,6 +1725,14 @@ def sc_fastpath(build, ck):
     # a UDP datagram shorter than its IP packet: the request ends with UDP
     fr = pfpkt.frame(capability=1, tlvs=D, session_id=749, seq=1)
     t.add(pfpkt.udp_packet(fr + b"trailer", udp_len=8 + len(fr)))
+    # classified by an intent: echo (a scan the first time, then the cache),
+    # transform, no rule, over the cache's 63 bytes, no data, group set
+    intents = [b"echo this", b"please echo   this", b"shout it", b"no rule here",
+               b"echo this " + b"x" * 60, b"echo this"]
+    for i in range(60):
+        text = intents[i % len(intents)]
+        tl = [(F_INTENT, text)] + ([] if i % 13 == 12 else [(F_DATA, b"d%d" % i)])
+        t.request(0, tl, session=760 + i % 7, group=cf if i % 17 == 16 else 0)
     # IPv4 total lengths under the header and under the UDP datagram (with
     # right checksums): bad_ipv4 and bad_udp, whatever the UDP length says
     for i, tl in enumerate((10, 19, 20, 40)):
@@ -1720,14 +1746,17 @@ def sc_fastpath(build, ck):
         fr = pfpkt.frame(capability=cap, tlvs=tl, session_id=4243, seq=i + 1,
                          trace_id=i + 1, group=rnd.choice((0, 0, 0, cf)))
         t.add(pfpkt.udp_packet(_mutate(rnd, fr), ident=i))
-    want_fast = sum(_fast_eligible(p) for p in t.packets)
+    seen = set()
+    want_fast = sum(_fast_eligible(p, seen) for p in t.packets)
 
     with open(DEFAULT_CONF) as f:
         template = f.read()
-    template = template.replace("rules: rules/example.rules", 'rules: ""')
+    template = template.replace("rules: rules/example.rules", "rules: fast.rules")
     tmp = harness.tempfile.mkdtemp(prefix="pf-it-fastpath-")
     runs = {}
     try:
+        with open(os.path.join(tmp, "fast.rules"), "w") as f:
+            f.write(FAST_RULES)
         for mode in ("on", "off"):
             conf = os.path.join(tmp, mode + ".conf")
             with open(conf, "w") as f:
@@ -1748,7 +1777,8 @@ def sc_fastpath(build, ck):
                                  [raw["off"].get(k) for k in diff[:1]]))
     ck.eq(len(on.out_packets), len(off.out_packets), "packets out")
     for key in ("rx", "tx", "drops", "malformed", "errors", "groups", "elements",
-                "element_errors", "classified", "passed"):
+                "element_errors", "classified", "passed", "classify_cache_hits",
+                "classify_cache_misses", "rule_hits"):
         ck.eq(on.totals[key], off.totals[key], "totals.%s, fast path on vs off" % key)
     for name in ("echo", "transform"):
         for field in ("exec", "errors"):
