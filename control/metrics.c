@@ -114,6 +114,9 @@ render_lcores(struct pfc *d, struct pf_buf *b)
 		  "Heartbeat counter, advanced every poll-loop iteration.", s->lc[i].heartbeat);
 	PER_LCORE("packetflow_lcore_ring_enqueued", "counter",
 		  "Frames an lcore handed to another.", s->lc[i].ring_enq);
+	PER_LCORE("packetflow_lcore_fast_path", "counter",
+		  "Requests the lcore's RX answered by itself (the fast path).",
+		  s->lc[i].fast_path);
 	PER_LCORE("packetflow_lcore_alive", "gauge",
 		  "1 while the lcore's heartbeat advances.", pf_tele_lcore_alive(d, i));
 #undef PER_LCORE

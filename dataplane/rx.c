@@ -2,7 +2,6 @@
 /* rx.c: the receive path -- Ethernet (VLAN) / IPv4 / UDP parse, frame
  * validation, classification (header, else Hyperscan), admission, routing. */
 #include <string.h>
-#include <stdlib.h>
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -527,20 +526,6 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	pf_route(lc, m, cap, cap->policy.high_prio || msgp->priority >= cfg->high_prio_min);
 }
 
-/*
- * The fast path. Most requests have one shape: untagged Ethernet, IPv4
- * without options, UDP to our port, a well-formed request that names a
- * capability (or whose intent's verdict the classification cache holds)
- * RX may answer by itself (pf_cap_rt.fast: one element that
- * answers with its input, on this lcore only, no roles, rate or audit
- * record) and carries what it requires. One pass over such a frame checks
- * what handle() would and turns it into the response. It only ever says
- * yes: anything else -- every error, every drop, every other shape --
- * leaves the frame untouched for handle(), which starts over. The answer,
- * the counters and the latency entry are those handle() makes (the
- * fast-path scenario of the integration tests replays the same traffic
- * both ways and compares them).
- */
 /* Loads at any alignment, and constants in wire byte order, for checks of
  * several header fields at once. */
 static inline uint32_t
@@ -560,6 +545,20 @@ wire32(uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
 	return ld32(b);
 }
 
+/*
+ * The fast path. Most requests have one shape: untagged Ethernet, IPv4
+ * without options, UDP to our port, a well-formed request that names a
+ * capability (or whose intent's verdict the classification cache holds)
+ * RX may answer by itself (pf_cap_rt.fast: one element that
+ * answers with its input, on this lcore only, no roles, rate or audit
+ * record) and carries what it requires. One pass over such a frame checks
+ * what handle() would and turns it into the response. It only ever says
+ * yes: anything else -- every error, every drop, every other shape --
+ * leaves the frame untouched for handle(), which starts over. The answer,
+ * the counters and the latency entry are those handle() makes (the
+ * fast-path scenario of the integration tests replays the same traffic
+ * both ways and compares them).
+ */
 static inline const struct pf_cap_rt *
 fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	    const struct pf_rules_tables *r, uint16_t port_be, const struct pf_cap_rt *last)
@@ -579,9 +578,10 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(d + l3);
 	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(d + l4);
 	uint8_t *pf = d + l5;
-	uint32_t w0 = ld32(d + 14), w1 = ld32(d + 18), w2 = ld32(d + 22);
-	uint32_t w3 = ld32(d + 26), w4 = ld32(d + 30);
-	uint32_t bad = ((ld32(d + 12) ^ wire32(0x08, 0x00, RTE_IPV4_VHL_DEF, 0)) &
+	const uint8_t *iph = d + l3;
+	uint32_t w0 = ld32(iph), w1 = ld32(iph + 4), w2 = ld32(iph + 8);
+	uint32_t w3 = ld32(iph + 12), w4 = ld32(iph + 16);
+	uint32_t bad = ((ld32(iph - 2) ^ wire32(0x08, 0x00, RTE_IPV4_VHL_DEF, 0)) &
 			wire32(0xff, 0xff, 0xff, 0)) |
 		       (w1 & wire32(0, 0, 0x3f, 0xff)) |
 		       ((w2 ^ wire32(0, IPPROTO_UDP, 0, 0)) & wire32(0, 0xff, 0, 0)) |
@@ -697,8 +697,6 @@ fast_count(struct pf_lcore *lc, const struct pf_cap_rt *cap, uint32_t n, uint64_
 	pf_count_latency(lc, cap->slot, false, now, n);
 }
 
-
-
 unsigned int
 pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 {
@@ -724,8 +722,6 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	struct rte_mbuf *ans[PF_BURST_MAX];
 	unsigned int n_ans = 0;
 
-	static int floor_mode = -1; if (floor_mode < 0) floor_mode = getenv("PF_FLOOR") != NULL;
-	if (floor_mode) { fast_tx(lc, q->port, pkts, n); return n; }
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));

@@ -226,6 +226,7 @@ test_baremetal_conf(void)
 	CU_ASSERT_TRUE(cfg->pass_non_pf);
 	CU_ASSERT_FALSE(cfg->idle_yield);
 	CU_ASSERT_EQUAL(cfg->tx_flush_us, 50);
+	CU_ASSERT_TRUE(cfg->fast_path);
 	/* an absolute rules path is kept as written */
 	CU_ASSERT_STRING_EQUAL(cfg->rules_file, "/etc/packetflow/rules/production.rules");
 	for (unsigned int i = 0; i < cfg->n_eal_args; i++)
@@ -323,6 +324,7 @@ test_defaults(void)
 	CU_ASSERT_EQUAL(cfg->tx_flush_us, 100);
 	CU_ASSERT_FALSE(cfg->idle_yield);
 	CU_ASSERT_EQUAL(cfg->classify_cache, 4096);
+	CU_ASSERT_TRUE(cfg->fast_path);
 	CU_ASSERT_STRING_EQUAL(cfg->control_socket, "/run/packetflow/dataplane.sock");
 	CU_ASSERT_STRING_EQUAL(cfg->stats_segment, "/dev/shm/packetflow-stats");
 	CU_ASSERT_STRING_EQUAL(cfg->rules_file, "");
