@@ -146,7 +146,7 @@ static int
 get_u32(struct loader *L, const yaml_node_t *n, const char *key,
 	long long min, long long max, uint32_t *out)
 {
-	long long v;
+	long long v = 0; /* set when rc == 0; -O3 cannot tell */
 	int rc;
 
 	if (!n)
@@ -183,7 +183,7 @@ static int
 get_pow2(struct loader *L, const yaml_node_t *n, const char *key,
 	 uint32_t min, uint32_t max, uint32_t *out)
 {
-	long long v;
+	long long v = 0; /* set when rc == 0; -O3 cannot tell */
 	int rc;
 
 	if (!n)
