@@ -242,15 +242,34 @@ ccache_get(struct pf_lcore *lc, const struct pf_rules_tables *r, const uint8_t *
 	return -1;
 }
 
+/* What the fast path learned of a frame's intent in the cache, so that
+ * handle() does not look it up a second time. */
+struct cls_hint {
+	int8_t state;     /**< -1 nothing; 0 a miss (h set); 1 a hit (verdict, cap_id) */
+	uint8_t verdict;
+	uint16_t cap_id;
+	uint32_t h;       /**< the text's hash */
+};
+
 static inline enum verdict
 scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
-	    const uint8_t *text, unsigned int len, uint16_t *cap_id)
+	    const uint8_t *text, unsigned int len, uint16_t *cap_id,
+	    const struct cls_hint *hint)
 {
 	uint32_t h;
+	int hit;
 
 	if (!lc->ccache || len >= PF_CCACHE_KEY)
 		return scan(lc, r, text, len, cap_id);
-	int hit = ccache_get(lc, r, text, len, cap_id, &h);
+	if (hint->state == 1) {
+		hit = hint->verdict;
+		*cap_id = hint->cap_id;
+	} else if (hint->state == 0) {
+		hit = -1;
+		h = hint->h;
+	} else {
+		hit = ccache_get(lc, r, text, len, cap_id, &h);
+	}
 	if (hit >= 0) {
 		lc->st->cls_cache_hits++;
 		return (enum verdict)hit;
@@ -273,7 +292,7 @@ scan_cached(struct pf_lcore *lc, const struct pf_rules_tables *r,
 
 static inline enum verdict
 classify(struct pf_lcore *lc, const struct pf_rules_tables *r,
-	 const struct pf_msg *msg, uint16_t *cap_id)
+	 const struct pf_msg *msg, uint16_t *cap_id, const struct cls_hint *hint)
 {
 	const uint8_t *text = msg->intent;
 	unsigned int len = msg->intent_len;
@@ -287,7 +306,7 @@ classify(struct pf_lcore *lc, const struct pf_rules_tables *r,
 	}
 	if (!text)
 		return V_NONE;
-	enum verdict v = scan_cached(lc, r, text, len, cap_id);
+	enum verdict v = scan_cached(lc, r, text, len, cap_id, hint);
 	if (v == V_OK && !msg->capability && !(msg->group && msg->element))
 		lc->st->classified++;
 	return v;
@@ -400,7 +419,7 @@ answer_heartbeat(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_msg *m
 
 static inline void
 handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
-       const struct pf_rules_tables *r, uint64_t now)
+       const struct pf_rules_tables *r, uint64_t now, const struct cls_hint *hint)
 {
 	const struct pf_config *cfg = pf_dp.cfg;
 	struct pf_stats_lcore *st = lc->st;
@@ -479,7 +498,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		}
 	}
 	if (!id || r->n_deny)
-		v = classify(lc, r, msgp, &found);
+		v = classify(lc, r, msgp, &found, hint);
 	switch (v) {
 	case V_DENY:
 		pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
@@ -561,7 +580,8 @@ wire32(uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
  */
 static inline const struct pf_cap_rt *
 fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
-	    const struct pf_rules_tables *r, uint16_t port_be, const struct pf_cap_rt *last)
+	    const struct pf_rules_tables *r, uint16_t port_be, const struct pf_cap_rt *last,
+	    struct cls_hint *hint)
 {
 	uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -629,11 +649,16 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	} else {
 		/* Named by nothing: classified by its intent, when the lcore's
 		 * cache already holds the verdict (a scan is handle()'s). */
-		uint16_t cid;
-		uint32_t h;
+		uint16_t cid = 0;
 		if (pf[4] || pf[5] || !intent || !r->db || !lc->ccache ||
-		    intent_len >= PF_CCACHE_KEY ||
-		    ccache_get(lc, r, intent, intent_len, &cid, &h) != V_OK)
+		    intent_len >= PF_CCACHE_KEY)
+			return NULL;
+		int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
+		/* handle() takes it from here: a scan on a miss, an error... */
+		hint->state = v >= 0;
+		hint->verdict = (uint8_t)v;
+		hint->cap_id = cid;
+		if (v != V_OK)
 			return NULL;
 		cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
 		classified = true;
@@ -721,11 +746,13 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	uint32_t run_n = 0;
 	struct rte_mbuf *ans[PF_BURST_MAX];
 	unsigned int n_ans = 0;
+	struct cls_hint hint;
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run)) != NULL) {
+		hint.state = -1;
+		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
 			if (c != run) {
 				if (run_n)
 					fast_count(lc, run, run_n, now);
@@ -740,7 +767,7 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 			fast_tx(lc, q->port, ans, n_ans);
 			n_ans = 0;
 		}
-		handle(lc, pkts[i], t, r, now);
+		handle(lc, pkts[i], t, r, now, &hint);
 	}
 	if (n_ans)
 		fast_tx(lc, q->port, ans, n_ans);
