@@ -115,6 +115,9 @@ bench_huge_used() { awk '/^HugePages_Total/ {t=$2} /^HugePages_Free/ {f=$2} END 
 # (dropped by the PMD, like testpmd's net_null). RULES may be empty;
 # CACHE, when given, sets dataplane.classify_cache (0: Hyperscan scans every
 # request; the default remembers 4096 verdicts per lcore by intent text).
+# Echo takes payloads up to 1,500 bytes: the default max_payload (1,400)
+# would answer the payload benchmark's largest data TLV (1,400 bytes, a
+# 1,404-byte payload) with payload_too_large errors.
 bench_replay_conf() { # conf pcap rules [cache]
 	local base=${1%.conf}
 	cat >"$1" <<EOF
@@ -135,7 +138,7 @@ groups:
   MC: { lcores: [1] }
   RM: { lcores: [1] }
 capabilities:
-  - { id: 1, name: echo, element: CF.seq, requires: [data], provides: [data] }
+  - { id: 1, name: echo, element: CF.seq, requires: [data], provides: [data], max_payload: 1500 }
   - { id: 2, name: transform, element: DF.tr, arg: upper, requires: [data] }
   - { id: 3, name: aggregate, element: DF.ag }
   - { id: 4, name: cache, element: RM.ca }
