@@ -13,7 +13,20 @@
 #include "pf_dp.h"
 
 /* The one's-complement sum of an IPv4 header is 0xffff when its checksum is
- * right. Options-free headers (the common case) are five 32-bit words. */
+ * right. Options-free headers (the common case) are five 32-bit words, as
+ * loaded from memory (the sum is byte order independent, RFC 1071). */
+static inline bool
+cksum5_ok(uint32_t w0, uint32_t w1, uint32_t w2, uint32_t w3, uint32_t w4)
+{
+	uint64_t sum = (uint64_t)w0 + w1 + w2 + w3 + w4;
+
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
 static inline bool
 ipv4_cksum_ok(const void *ip, uint32_t ihl)
 {
@@ -25,12 +38,7 @@ ipv4_cksum_ok(const void *ip, uint32_t ihl)
 		memcpy(&w2, p + 8, 4);
 		memcpy(&w3, p + 12, 4);
 		memcpy(&w4, p + 16, 4);
-		uint64_t sum = (uint64_t)w0 + w1 + w2 + w3 + w4;
-		sum = (sum & 0xffffffff) + (sum >> 32);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		return sum == 0xffff;
+		return cksum5_ok(w0, w1, w2, w3, w4);
 	}
 	return rte_raw_cksum(ip, ihl) == 0xffff;
 }
@@ -617,15 +625,9 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	    ulen != sizeof(*udp) + PF_HDR_LEN + plen)
 		return NULL;
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
-	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD) {
-		uint64_t sum = (uint64_t)w0 + w1 + w2 + w3 + w4;
-		sum = (sum & 0xffffffff) + (sum >> 32);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || sum != 0xffff)
-			return NULL;
-	}
+	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || !cksum5_ok(w0, w1, w2, w3, w4)))
+		return NULL;
 
 	/* The rest of the header and the TLVs, as pf_decode() checks them. */
 	uint16_t id = (uint16_t)(pf[6] << 8 | pf[7]);
@@ -683,32 +685,6 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	return cap;
 }
 
-/* Send fast answers, in order, through the TX buffer of the port they came
- * in on (what pf_tx() does one by one). */
-static inline void
-fast_tx(struct pf_lcore *lc, uint16_t port, struct rte_mbuf **pkts, unsigned int n)
-{
-	if (unlikely(lc->txq[port] < 0)) {
-		for (unsigned int i = 0; i < n; i++)
-			pf_tx_ring(lc, pkts[i]);
-		return;
-	}
-	struct rte_eth_dev_tx_buffer *b = lc->txb[port];
-	uint16_t queue = (uint16_t)lc->txq[port];
-	uint16_t len = b->length;
-
-	lc->st->tx += n; /* undone by the TX buffer's error callback */
-	for (unsigned int i = 0; i < n; i++) {
-		b->pkts[len++] = pkts[i];
-		if (len == b->size) {
-			b->length = len;
-			rte_eth_tx_buffer_flush(port, queue, b);
-			len = 0;
-		}
-	}
-	b->length = len;
-}
-
 /* Count a run of n fast answers of one capability: an execution of its
  * element each, and an answer received at now. */
 static inline void
@@ -764,13 +740,13 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 			continue;
 		}
 		if (n_ans) {
-			fast_tx(lc, q->port, ans, n_ans);
+			pf_tx_bulk(lc, q->port, ans, n_ans);
 			n_ans = 0;
 		}
 		handle(lc, pkts[i], t, r, now, &hint);
 	}
 	if (n_ans)
-		fast_tx(lc, q->port, ans, n_ans);
+		pf_tx_bulk(lc, q->port, ans, n_ans);
 	if (run_n)
 		fast_count(lc, run, run_n, now);
 	return n;
