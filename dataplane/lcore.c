@@ -80,19 +80,19 @@ lcore_state(struct pf_dp *dp, struct pf_lcore *lc, char *err, size_t errlen)
 		 * least classify_cache texts. */
 		uint32_t sets = rte_align32pow2((dp->cfg->classify_cache + PF_CCACHE_WAYS - 1) /
 						PF_CCACHE_WAYS);
-		lc->ccache_mask = sets - 1;
-		lc->ccache = rte_zmalloc_socket("pf_cls", (size_t)sets * sizeof(*lc->ccache),
-						RTE_CACHE_LINE_SIZE, socket);
-		lc->ccache_text = rte_malloc_socket("pf_cls_text",
-						    (size_t)sets * sizeof(*lc->ccache_text),
-						    RTE_CACHE_LINE_SIZE, socket);
-		if (!lc->ccache || !lc->ccache_text) {
+		size_t set_bytes = (size_t)sets * sizeof(*lc->ccache);
+		int rc = pf_mem_alloc(&lc->ccache_mem, "pf_cls",
+				      set_bytes + (size_t)sets * sizeof(*lc->ccache_text), socket);
+		if (rc < 0) {
 			snprintf(err, errlen,
 				 "lcore %u: cannot allocate a classification cache of %u "
 				 "entries (%s); raise -m or lower dataplane.classify_cache",
-				 lc->lcore_id, dp->cfg->classify_cache, rte_strerror(rte_errno));
+				 lc->lcore_id, dp->cfg->classify_cache, strerror(-rc));
 			return -ENOMEM;
 		}
+		lc->ccache_mask = sets - 1;
+		lc->ccache = lc->ccache_mem.p;
+		lc->ccache_text = (void *)((uint8_t *)lc->ccache_mem.p + set_bytes);
 		lc->ccache_gen = UINT64_MAX;
 	}
 	lc->agg_count = rte_zmalloc_socket("pf_agg", PF_STATE_ENTRIES * sizeof(uint64_t),
@@ -228,8 +228,7 @@ pf_lcores_free(struct pf_dp *dp)
 		rte_ring_free(lc->txr);
 		rte_hash_free(lc->agg);
 		rte_hash_free(lc->cache);
-		rte_free(lc->ccache);
-		rte_free(lc->ccache_text);
+		pf_mem_free(&lc->ccache_mem);
 		rte_free(lc->agg_count);
 		rte_free(lc->cache_val);
 		rte_free(lc->pending);

@@ -157,6 +157,13 @@ struct pf_rules_tables {
 
 /* ---- per-lcore context ---- */
 
+/** Memory of a table the hot path reads at random (mem.c). */
+struct pf_mem {
+	void *p;     /**< zeroed, cache-line aligned */
+	size_t len;
+	bool mapped; /**< mmap()ed (no EAL hugepages), else rte_malloc()ed */
+};
+
 struct pf_rxq {
 	uint16_t port;
 	uint16_t queue;
@@ -205,6 +212,7 @@ struct pf_lcore {
 	uint64_t consumed;              /**< DF.cs: requests consumed here */
 
 	/* classification verdicts of texts already scanned, per rules gen */
+	struct pf_mem ccache_mem;       /**< holds ccache and ccache_text */
 	struct pf_ccache_set *ccache;   /**< NULL: classify_cache 0 */
 	uint8_t (*ccache_text)[PF_CCACHE_WAYS][PF_CCACHE_KEY]; /**< per set and way */
 	uint32_t ccache_mask;           /**< sets - 1 */
@@ -275,6 +283,18 @@ struct pf_dp {
 };
 
 extern struct pf_dp pf_dp;
+
+/* mem.c */
+/**
+ * Zeroed memory of len bytes for a table the hot path reads at random, in
+ * huge pages: EAL's when it has hugepages (on socket), else transparent
+ * huge pages of a private mapping (docs/operations.md). Not for memory
+ * another process or a device reads.
+ * @return 0, or -ENOMEM (or another errno of rte_malloc() / mmap()).
+ */
+int pf_mem_alloc(struct pf_mem *m, const char *name, size_t len, int socket);
+/** Free what pf_mem_alloc() gave; m zeroed (freeing twice is harmless). */
+void pf_mem_free(struct pf_mem *m);
 
 /* port.c */
 int pf_ports_init(struct pf_dp *dp, char *err, size_t errlen);
