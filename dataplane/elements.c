@@ -212,7 +212,10 @@ static int
 el_pattern(struct pf_lcore *lc, struct pf_exec *x)
 {
 	struct pf_tlv t;
-	struct pt_ctx c = { .n = 0, .actions = x->r->actions };
+	struct pt_ctx c; /* not zeroed: pt_match() writes ids[] up to n */
+
+	c.n = 0;
+	c.actions = x->r->actions;
 
 	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
