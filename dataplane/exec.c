@@ -138,8 +138,7 @@ pf_send_back(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t plen)
 }
 
 void
-pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
-		const struct pf_msg *req, uint16_t code, const char *msg)
+pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t code, const char *msg)
 {
 	struct pf_meta *meta = pf_meta(m);
 	uint8_t *pf = pf_hdr(m, meta);
@@ -155,14 +154,14 @@ pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
 				 (uint8_t)((pf[4] - 1) * PF_ELEMENTS_PER_GROUP + pf[5]) : 0,
 				 pf, code, meta->rx_tsc);
 	}
-	if (req->flags & PF_FLAG_NOREPLY) {
+	if (pf[9] & PF_FLAG_NOREPLY) {
 		pf_drop(lc, m, PF_DROP_NOREPLY);
 		return;
 	}
-	/* req is a host-order copy: writing over the frame is safe. */
-	int n = pf_encode_error(pf, cap, req, code, msg);
+	/* The request's header becomes the error's where it is. */
+	int n = pf_encode_error_inplace(pf, cap, code, msg);
 	if (n < 0)
-		n = pf_encode_error(pf, cap, req, code, NULL);
+		n = pf_encode_error_inplace(pf, cap, code, NULL);
 	if (n < 0) {
 		pf_drop(lc, m, PF_DROP_NO_MBUF);
 		return;
@@ -287,16 +286,6 @@ trace_stage(struct pf_lcore *lc, struct pf_meta *meta, const struct pf_cap_rt *s
 		meta->stage_trace[meta->n_trace++] = sc->number;
 		meta->stage_trace[meta->n_trace++] = (uint8_t)lc->lcore_id;
 	}
-}
-
-/* Answer with an error, taking the request fields from the frame. */
-static void
-fail(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t code, const char *msg)
-{
-	struct pf_msg req;
-
-	pf_decode_header(pf_hdr(m, pf_meta(m)), PF_HDR_LEN, &req);
-	pf_answer_error(lc, m, &req, code, msg);
 }
 
 /* ---- placement ---- */
@@ -454,7 +443,7 @@ finish(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 		if (decode_current(m, meta, x->in) == 0) {
 			uint16_t err = commit(lc, x);
 			if (err) {
-				fail(lc, m, err, x->errmsg);
+				pf_answer_error(lc, m, err, x->errmsg);
 				return;
 			}
 		}
@@ -508,7 +497,7 @@ run_single(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 	if (!run_and_commit(lc, &x, cap, &err))
 		return;
 	if (unlikely(err)) {
-		fail(lc, m, err, x.errmsg);
+		pf_answer_error(lc, m, err, x.errmsg);
 		return;
 	}
 	respond(lc, m, meta);
@@ -528,7 +517,7 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 	for (;;) {
 		if (unlikely(current(t, meta, &cap, &sc) < 0)) {
 			/* The registry changed under this frame. */
-			fail(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
+			pf_answer_error(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
 			     "capability removed while the request was in flight");
 			return;
 		}
@@ -543,7 +532,7 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 			uint8_t bond = cap->n_stages && meta->stage > 0 ?
 				cap->mol->stages[meta->stage].bond : PF_BOND_IONIC;
 			if (pf_bond_get(bond)->cascades || meta->stage == 0) {
-				fail(lc, m, err, x.errmsg);
+				pf_answer_error(lc, m, err, x.errmsg);
 				return;
 			}
 			/* metallic / van der Waals: the stage's failure stays
@@ -603,7 +592,7 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 	meta->fanout = 0;
 	if (unlikely(current(x->t, meta, &cap, &sc) < 0)) {
 		unpark_all(meta, n);
-		fail(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
+		pf_answer_error(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
 		     "capability removed while the request was in flight");
 		return;
 	}
@@ -611,7 +600,7 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 	if (consensus) {
 		for (unsigned int i = 0; i < n; i++) {
 			if (meta->br[i].err || meta->br[i].digest != meta->br[b].digest) {
-				fail(lc, m, meta->br[i].err ? meta->br[i].err : PF_ERR_EXECUTION_FAILED,
+				pf_answer_error(lc, m, meta->br[i].err ? meta->br[i].err : PF_ERR_EXECUTION_FAILED,
 				     meta->br[i].err ? "a replica failed" : "replicas disagree");
 				return;
 			}
@@ -634,7 +623,7 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 	if (!err)
 		err = commit(lc, x);
 	if (err) {
-		fail(lc, m, err, x->errmsg);
+		pf_answer_error(lc, m, err, x->errmsg);
 		return;
 	}
 	if (consensus) {
@@ -643,7 +632,7 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 		pf_build_payload(&x->out, lc->out, sizeof(lc->out));
 		pf_build_u64(&x->out, PF_FIELD_COUNT, n);
 		if (decode_current(m, meta, x->in) == 0 && (err = commit(lc, x)) != 0) {
-			fail(lc, m, err, x->errmsg);
+			pf_answer_error(lc, m, err, x->errmsg);
 			return;
 		}
 		pf_hdr(m, meta)[9] |= PF_FLAG_REPLICA;

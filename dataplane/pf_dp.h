@@ -327,8 +327,9 @@ unsigned int pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q);
 
 /* exec.c */
 void pf_exec_packet(struct pf_lcore *lc, struct rte_mbuf *m);
-void pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m,
-		     const struct pf_msg *req, uint16_t code, const char *msg);
+/** Answer m with an error frame made of its own header, in place (or
+ * count it under noreply when the request asked for no answer). */
+void pf_answer_error(struct pf_lcore *lc, struct rte_mbuf *m, uint16_t code, const char *msg);
 void pf_route(struct pf_lcore *lc, struct rte_mbuf *m,
 	      const struct pf_cap_rt *cap, uint8_t high);
 void pf_flush_pending(struct pf_lcore *lc);

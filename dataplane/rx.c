@@ -472,8 +472,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 			return;
 		}
 		/* The header is readable: tell the sender what was wrong. */
-		pf_decode_header(pf, p.pf_len, msgp);
-		pf_answer_error(lc, m, msgp,
+		pf_answer_error(lc, m,
 				rc == -PF_DECODE_BAD_VERSION ? PF_ERR_UNSUPPORTED_VERSION
 							     : PF_ERR_MALFORMED,
 				pf_decode_err_name(rc));
@@ -500,7 +499,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	if (!id && msgp->group && msgp->element) {
 		id = t->by_element[(msgp->group - 1) * PF_ELEMENTS_PER_GROUP + msgp->element];
 		if (!id) {
-			pf_answer_error(lc, m, msgp, PF_ERR_UNKNOWN_CAPABILITY,
+			pf_answer_error(lc, m, PF_ERR_UNKNOWN_CAPABILITY,
 					"no capability for this element");
 			return;
 		}
@@ -510,7 +509,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	switch (v) {
 	case V_DENY:
 		pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
-		pf_answer_error(lc, m, msgp, PF_ERR_DENIED, "denied by rule");
+		pf_answer_error(lc, m, PF_ERR_DENIED, "denied by rule");
 		return;
 	case V_DROP:
 		pf_audit(lc, 0, 0, pf, PF_ERR_DENIED, now);
@@ -523,14 +522,14 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	default:
 		if (id)
 			break; /* named: no classify rule needed */
-		pf_answer_error(lc, m, msgp, PF_ERR_UNCLASSIFIED,
+		pf_answer_error(lc, m, PF_ERR_UNCLASSIFIED,
 				v == V_NORULES ? "no capability named and no rules loaded"
 					       : "no capability named and no rule matched");
 		return;
 	}
 	cap = pf_cap_lookup(t, id);
 	if (unlikely(!cap)) {
-		pf_answer_error(lc, m, msgp, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
+		pf_answer_error(lc, m, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
 		return;
 	}
 	meta->cap_id = cap->id;
@@ -538,7 +537,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	meta->audit = cap->audit;
 	if (unlikely(msgp->group && (msgp->group != cap->group ||
 				   (msgp->element && msgp->element != cap->element)))) {
-		pf_answer_error(lc, m, msgp, PF_ERR_BAD_ARGUMENT,
+		pf_answer_error(lc, m, PF_ERR_BAD_ARGUMENT,
 				"header's group/element differ from the capability's");
 		return;
 	}
@@ -546,7 +545,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	const char *why = NULL;
 	uint16_t err = admit(lc, t, cap, msgp, &why);
 	if (unlikely(err)) {
-		pf_answer_error(lc, m, msgp, err, why);
+		pf_answer_error(lc, m, err, why);
 		return;
 	}
 	meta->flow_hash = cap->needs_flow ? flow_key(cap, msgp) : 0;

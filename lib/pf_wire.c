@@ -332,3 +332,29 @@ pf_encode_error(uint8_t *buf, size_t cap, const struct pf_msg *req,
 		pf_build_tlv(&b, PF_FIELD_ERROR_MSG, message, strlen(message));
 	return pf_build_finish(&b);
 }
+
+int
+pf_encode_error_inplace(uint8_t *buf, size_t cap, uint16_t code, const char *message)
+{
+	struct pf_builder b = { .buf = buf, .cap = cap, .len = PF_HDR_LEN, .err = 0 };
+
+	if (cap < PF_HDR_LEN)
+		return -ENOSPC;
+	/* As pf_encode_error() does with a decoded header: never echo an
+	 * out-of-range group or element. */
+	uint8_t group = buf[4] <= PF_GROUP_COUNT ? buf[4] : 0;
+	uint8_t element = group && buf[5] <= PF_ELEMENTS_PER_GROUP ? buf[5] : 0;
+	wr16(buf, PF_MAGIC);
+	buf[2] = PF_VERSION;
+	buf[3] = PF_MSG_ERROR;
+	buf[4] = group;
+	buf[5] = element;
+	buf[9] &= PF_FLAG_TRACE;
+	buf[10] = 0; /* complexity */
+	buf[11] = 0;
+	wr16(buf + 14, 0);
+	pf_build_u16(&b, PF_FIELD_ERROR_CODE, code);
+	if (message)
+		pf_build_tlv(&b, PF_FIELD_ERROR_MSG, message, strlen(message));
+	return pf_build_finish(&b);
+}

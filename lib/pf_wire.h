@@ -346,6 +346,19 @@ int pf_build_finish(struct pf_builder *b);
 int pf_encode_error(uint8_t *buf, size_t cap, const struct pf_msg *req,
 		    uint16_t code, const char *message);
 
+/**
+ * Turn the frame in buf, whose header (at least) is there, into the error
+ * frame pf_encode_error() would encode from that header, in place: header
+ * bytes 16..39 (trace id, session, sequence, timestamp) and the capability
+ * and priority stay where they are, the rest of the header is rewritten
+ * and the code and message TLVs replace the payload. What a dataplane does
+ * to answer a request it received without copying its header out and
+ * back.
+ * @return frame length, or the errors of pf_encode_error() (-ENOSPC also
+ *   when cap < PF_HDR_LEN; then buf is untouched).
+ */
+int pf_encode_error_inplace(uint8_t *buf, size_t cap, uint16_t code, const char *message);
+
 /** Read a big-endian u16/u32/u64 TLV value; 0 on success, -EINVAL on bad length. */
 int pf_tlv_u16(const struct pf_tlv *t, uint16_t *v);
 int pf_tlv_u32(const struct pf_tlv *t, uint32_t *v);

@@ -272,6 +272,55 @@ test_error_frame(void)
 	CU_ASSERT_EQUAL(pf_encode_error(out, err->len - 1, &m, 3, "unknown capability"),
 			-ENOSPC);
 	CU_ASSERT_EQUAL(pf_encode_error(out, 10, &m, 3, NULL), -ENOSPC);
+
+	/* In place: the request's own bytes become the same error frame. */
+	memcpy(out, req->bytes, req->len);
+	n = pf_encode_error_inplace(out, sizeof(out), PF_ERR_UNKNOWN_CAPABILITY,
+				    "unknown capability");
+	CU_ASSERT_EQUAL_FATAL(n, (int)err->len);
+	CU_ASSERT_EQUAL(memcmp(out, err->bytes, err->len), 0);
+	CU_ASSERT_EQUAL(pf_encode_error_inplace(out, PF_HDR_LEN - 1, 3, NULL), -ENOSPC);
+}
+
+/* pf_encode_error_inplace() gives what pf_encode_error() encodes from the
+ * frame's header, for every vector (the malformed ones too: a dataplane
+ * answers those whose header it can read) and for headers whose fields
+ * are out of range or carry every flag. */
+static void
+test_error_inplace(void)
+{
+	uint8_t want[512], got[512];
+
+	for (int i = 0; i < n_vectors; i++) {
+		const struct vector *v = &vectors[i];
+		if (v->len < PF_HDR_LEN || v->len > sizeof(got))
+			continue;
+		for (int variant = 0; variant < 4; variant++) {
+			uint8_t frame[512];
+			memcpy(frame, v->bytes, v->len);
+			if (variant == 1) {
+				frame[4] = 9;   /* group out of range */
+				frame[5] = 3;
+			} else if (variant == 2) {
+				frame[4] = 2;   /* element out of range */
+				frame[5] = 7;
+			} else if (variant == 3) {
+				frame[9] = 0xff; /* every flag, complexity, reserved */
+				frame[10] = 0xaa;
+				frame[11] = 0x55;
+				frame[14] = 0x12;
+				frame[15] = 0x34;
+			}
+			struct pf_msg h;
+			CU_ASSERT_EQUAL_FATAL(pf_decode_header(frame, v->len, &h), 0);
+			int nw = pf_encode_error(want, sizeof(want), &h, PF_ERR_MALFORMED, "bad");
+			memcpy(got, frame, v->len);
+			int ng = pf_encode_error_inplace(got, sizeof(got), PF_ERR_MALFORMED, "bad");
+			CU_ASSERT_EQUAL(ng, nw);
+			if (ng == nw && nw > 0 && memcmp(got, want, (size_t)nw) != 0)
+				CU_FAIL("in-place error frame differs from pf_encode_error()'s");
+		}
+	}
 }
 
 /* Every prefix of a valid frame is rejected as truncated, never read past. */
@@ -380,6 +429,7 @@ main(void)
 	CU_add_test(s, "every verdict has a vector", test_doc_covers_every_verdict);
 	CU_add_test(s, "encoder reproduces the documented bytes", test_encode_matches_doc);
 	CU_add_test(s, "error frame", test_error_frame);
+	CU_add_test(s, "error frame in place", test_error_inplace);
 	CU_add_test(s, "every prefix is truncated", test_truncation);
 	CU_add_test(s, "builder bounds", test_builder_bounds);
 	CU_add_test(s, "numeric TLVs", test_numeric_tlvs);
