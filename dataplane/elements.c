@@ -95,15 +95,15 @@ el_transform(struct pf_lcore *lc, struct pf_exec *x)
 		return -1;
 	uint8_t *d = x->out.buf + at;
 	switch (op[0]) {
+	/* Case maps without a branch per byte (letters and the rest come
+	 * mixed: a branch would mispredict), which the compiler vectorises. */
 	case 'u':
 		for (unsigned int i = 0; i < t.len; i++)
-			if (d[i] >= 'a' && d[i] <= 'z')
-				d[i] = (uint8_t)(d[i] - 32);
+			d[i] = (uint8_t)(d[i] - (((uint8_t)(d[i] - 'a') < 26) << 5));
 		break;
 	case 'l':
 		for (unsigned int i = 0; i < t.len; i++)
-			if (d[i] >= 'A' && d[i] <= 'Z')
-				d[i] = (uint8_t)(d[i] + 32);
+			d[i] = (uint8_t)(d[i] + (((uint8_t)(d[i] - 'A') < 26) << 5));
 		break;
 	case 'r':
 		if (op[1] == 'o') {
