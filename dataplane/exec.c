@@ -194,13 +194,18 @@ respond(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta)
 
 /* ---- running a stage ---- */
 
+/* Decode the frame as it is now into x->in, unless x->in already is. */
 static int
-decode_current(struct rte_mbuf *m, struct pf_meta *meta, struct pf_msg *msg)
+decode_current(struct pf_exec *x)
 {
-	uint8_t *pf = pf_hdr(m, meta);
+	if (x->in_fresh)
+		return 0;
+	uint8_t *pf = pf_hdr(x->m, x->meta);
 	uint16_t plen = (uint16_t)((pf[12] << 8) | pf[13]);
+	int rc = pf_decode(pf, PF_HDR_LEN + (size_t)plen, x->in);
 
-	return pf_decode(pf, PF_HDR_LEN + (size_t)plen, msg);
+	x->in_fresh = rc == 0;
+	return rc;
 }
 
 /* Run one stage's element on the frame; its output TLVs land in lc->out. */
@@ -216,13 +221,16 @@ run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 	x->err = 0;
 	x->errmsg = NULL;
 	pf_build_payload(&x->out, lc->out, sizeof(lc->out));
-	if (!x->in_fresh && decode_current(x->m, x->meta, x->in) < 0) {
+	/* An identity element (pf_element_ops.identity) neither reads nor
+	 * writes: its stage is counted, nothing else. */
+	if (sc->identity) {
+		/* nothing */
+	} else if (decode_current(x) < 0) {
 		x->err = PF_ERR_EXECUTION_FAILED;
 		x->errmsg = "frame damaged between stages";
 	} else if (sc->run(lc, x) < 0 && !x->err) {
 		x->err = PF_ERR_EXECUTION_FAILED;
 	}
-	x->in_fresh = false; /* the stage's output changes the frame */
 	if (!x->err && x->out.err) {
 		x->err = PF_ERR_EXECUTION_FAILED;
 		x->errmsg = "output larger than the stage's buffer";
@@ -276,6 +284,15 @@ commit(struct pf_lcore *lc, struct pf_exec *x)
 	pf[13] = (uint8_t)n;
 	x->m->data_len = (uint16_t)(x->meta->pf_off + PF_HDR_LEN + n);
 	x->m->pkt_len = x->m->data_len;
+	/* x->in follows the frame (its header fields did not change): the next
+	 * stage on this lcore reads it without decoding the frame again. Its
+	 * TLVs are the output's and the input's, each checked already. */
+	x->in->payload = pf + PF_HDR_LEN;
+	x->in->payload_len = (uint16_t)n;
+	x->in->intent = NULL;
+	x->in->intent_len = 0;
+	x->in_fresh = pf_tlv_walk(x->in->payload, n, &x->in->field_mask, &x->in->intent,
+				  &x->in->intent_len) == 0;
 	return 0;
 }
 
@@ -440,7 +457,7 @@ finish(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 	if (cap->n_stages && meta->n_trace) {
 		pf_build_payload(&x->out, lc->out, sizeof(lc->out));
 		pf_build_tlv(&x->out, PF_FIELD_STAGE, meta->stage_trace, meta->n_trace);
-		if (decode_current(m, meta, x->in) == 0) {
+		if (decode_current(x) == 0) {
 			uint16_t err = commit(lc, x);
 			if (err) {
 				pf_answer_error(lc, m, err, x->errmsg);
@@ -615,7 +632,7 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 			x->out.len = PF_HDR_LEN + rte_pktmbuf_data_len(p);
 			memcpy(lc->out + PF_HDR_LEN, rte_pktmbuf_mtod(p, void *),
 			       rte_pktmbuf_data_len(p));
-			err = decode_current(m, meta, x->in) < 0 ? PF_ERR_EXECUTION_FAILED : 0;
+			err = decode_current(x) < 0 ? PF_ERR_EXECUTION_FAILED : 0;
 			break;
 		}
 	}
@@ -631,7 +648,7 @@ join(struct pf_lcore *lc, struct rte_mbuf *m, unsigned int b, uint16_t err,
 		 * comes from a replicated execution. */
 		pf_build_payload(&x->out, lc->out, sizeof(lc->out));
 		pf_build_u64(&x->out, PF_FIELD_COUNT, n);
-		if (decode_current(m, meta, x->in) == 0 && (err = commit(lc, x)) != 0) {
+		if (decode_current(x) == 0 && (err = commit(lc, x)) != 0) {
 			pf_answer_error(lc, m, err, x->errmsg);
 			return;
 		}

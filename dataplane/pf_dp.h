@@ -127,6 +127,7 @@ struct pf_cap_rt {
 	uint8_t n_stages;               /**< 0: a single element */
 	uint8_t needs_flow;             /**< placement may read meta->flow_hash */
 	uint8_t fast;                   /**< RX may answer it on fast_lcore (pf_fast) */
+	uint8_t identity;               /**< its element is an identity (not run) */
 	uint16_t fast_lcore;            /**< its only lcore, when fast */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
