@@ -244,55 +244,88 @@ run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 
 /*
  * Make the stage's output part of the frame: output TLVs first, then every
- * input TLV whose contract field the output did not replace.
+ * input TLV whose contract field the output did not replace. x->in follows
+ * the frame (its header fields do not change): the next stage on this
+ * lcore reads it without decoding the frame again.
  */
 static uint16_t
 commit(struct pf_lcore *lc, struct pf_exec *x)
 {
-	uint8_t *buf = lc->merge;
-	size_t out_len = x->out.len - PF_HDR_LEN, n = out_len;
+	const uint8_t *out = lc->out + PF_HDR_LEN;
+	size_t out_len = x->out.len - PF_HDR_LEN, n;
+	struct pf_msg *in = x->in;
 	uint64_t replaced = 0;
-	struct pf_msg outmsg = { .payload = lc->out + PF_HDR_LEN,
-				 .payload_len = (uint16_t)out_len };
-	struct pf_tlv t;
-	size_t off = 0;
 
 	if (out_len == 0)
 		return 0;
-	while (pf_tlv_next(&outmsg, &off, &t))
-		replaced |= pf_field_bit(t.id);
-	memcpy(buf, lc->out + PF_HDR_LEN, out_len);
-	off = 0;
-	while (pf_tlv_next(x->in, &off, &t)) {
-		if (pf_field_bit(t.id) & replaced)
-			continue;
-		size_t l = PF_TLV_HDR_LEN + t.len;
-		if (n + l > sizeof(lc->out) || n + l > PF_MAX_PAYLOAD) {
+	for (size_t off = 0; off + PF_TLV_HDR_LEN <= out_len;
+	     off += PF_TLV_HDR_LEN + (size_t)(out[off + 2] << 8 | out[off + 3]))
+		replaced |= pf_field_bit((uint16_t)(out[off] << 8 | out[off + 1]));
+
+	uint8_t *pf = pf_hdr(x->m, x->meta);
+	uint8_t *payload = pf + PF_HDR_LEN;
+	if (!(replaced & in->field_mask)) {
+		/* The common case: the output only adds fields (a count, the
+		 * matches, the stage trace). The input moves up as a whole. */
+		n = out_len + in->payload_len;
+		if (n > sizeof(lc->merge) || n > PF_MAX_PAYLOAD) {
 			x->errmsg = "response too large";
 			return PF_ERR_EXECUTION_FAILED;
 		}
-		memcpy(buf + n, t.value - PF_TLV_HDR_LEN, l);
-		n += l;
+		if (!fits(x->m, x->meta, n)) {
+			x->errmsg = "response larger than the mbuf";
+			return PF_ERR_EXECUTION_FAILED;
+		}
+		memmove(payload + out_len, in->payload, in->payload_len);
+		memcpy(payload, out, out_len);
+		if (in->intent)
+			in->intent = payload + (in->intent - in->payload) + out_len;
+		in->field_mask |= replaced;
+	} else {
+		/* Some input fields are replaced: the rest is gathered after the
+		 * output in the lcore's merge buffer, then copied back. */
+		uint8_t *buf = lc->merge;
+		const uint8_t *intent = NULL;
+		uint64_t mask = replaced;
+		struct pf_tlv t;
+		size_t off = 0;
+
+		memcpy(buf, out, out_len);
+		n = out_len;
+		while (pf_tlv_next(in, &off, &t)) {
+			uint64_t bit = pf_field_bit(t.id);
+			if (bit & replaced)
+				continue;
+			size_t l = PF_TLV_HDR_LEN + t.len;
+			if (n + l > sizeof(lc->merge) || n + l > PF_MAX_PAYLOAD) {
+				x->errmsg = "response too large";
+				return PF_ERR_EXECUTION_FAILED;
+			}
+			if (t.id == PF_FIELD_INTENT)
+				intent = payload + n + PF_TLV_HDR_LEN;
+			mask |= bit;
+			memcpy(buf + n, t.value - PF_TLV_HDR_LEN, l);
+			n += l;
+		}
+		if (!fits(x->m, x->meta, n)) {
+			x->errmsg = "response larger than the mbuf";
+			return PF_ERR_EXECUTION_FAILED;
+		}
+		memcpy(payload, buf, n);
+		in->field_mask = mask;
+		in->intent = intent;
+		if (!intent)
+			in->intent_len = 0;
 	}
-	if (!fits(x->m, x->meta, n)) {
-		x->errmsg = "response larger than the mbuf";
-		return PF_ERR_EXECUTION_FAILED;
-	}
-	uint8_t *pf = pf_hdr(x->m, x->meta);
-	memcpy(pf + PF_HDR_LEN, buf, n);
 	pf[12] = (uint8_t)(n >> 8);
 	pf[13] = (uint8_t)n;
 	x->m->data_len = (uint16_t)(x->meta->pf_off + PF_HDR_LEN + n);
 	x->m->pkt_len = x->m->data_len;
-	/* x->in follows the frame (its header fields did not change): the next
-	 * stage on this lcore reads it without decoding the frame again. Its
-	 * TLVs are the output's and the input's, each checked already. */
-	x->in->payload = pf + PF_HDR_LEN;
-	x->in->payload_len = (uint16_t)n;
-	x->in->intent = NULL;
-	x->in->intent_len = 0;
-	x->in_fresh = pf_tlv_walk(x->in->payload, n, &x->in->field_mask, &x->in->intent,
-				  &x->in->intent_len) == 0;
+	in->payload = payload;
+	in->payload_len = (uint16_t)n;
+	if (unlikely(replaced & pf_field_bit(PF_FIELD_INTENT)))
+		x->in_fresh = pf_tlv_walk(payload, n, &in->field_mask, &in->intent,
+					  &in->intent_len) == 0; /* an output intent */
 	return 0;
 }
 
