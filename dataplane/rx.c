@@ -285,6 +285,14 @@ struct cls_hint {
 	uint8_t verdict;
 	uint16_t cap_id;
 	uint32_t h;       /**< the text's hash */
+	/* The frame has the fast path's shape and passed every check parse()
+	 * and pf_decode() make (shape set): where the TLVs are and what they
+	 * hold, so that handle() only reads the header. */
+	bool shape;
+	uint16_t plen;    /**< payload length */
+	uint16_t intent_len;
+	const uint8_t *intent;
+	uint64_t mask;    /**< contract fields present */
 };
 
 static inline enum verdict
@@ -462,9 +470,27 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	struct pf_meta *meta = pf_meta(m);
 	struct parsed p = { 0 };
 	struct pf_msg *msgp = &lc->msg; /* the stages reuse this decode */
-	unsigned int drop = parse(m, cfg->udp_port, &p);
+	const uint8_t *pf;
 	int rc;
 
+	if (hint->shape) {
+		/* fast_answer() checked it all: untagged IPv4 without options. */
+		const uint16_t l3 = sizeof(struct rte_ether_hdr);
+		const uint16_t l5 = l3 + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
+		pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, l5);
+		meta->rx_tsc = now;
+		meta->l3_off = l3;
+		meta->pf_off = l5;
+		meta->cap_id = 0;
+		meta->audit = 0;
+		pf_decode_header(pf, PF_HDR_LEN, msgp);
+		msgp->payload_len = hint->plen;
+		msgp->field_mask = hint->mask;
+		msgp->intent = hint->intent;
+		msgp->intent_len = hint->intent_len;
+		goto request;
+	}
+	unsigned int drop = parse(m, cfg->udp_port, &p);
 	if (unlikely(drop != PARSE_OK)) {
 		if (cfg->pass_non_pf && (drop == PF_DROP_NOT_IPV4 || drop == PF_DROP_NOT_UDP ||
 					 drop == PF_DROP_WRONG_PORT)) {
@@ -482,7 +508,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	meta->cap_id = 0;
 	meta->audit = 0;
 
-	const uint8_t *pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
+	pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
 	rc = pf_decode(pf, p.pf_len, msgp);
 	if (unlikely(rc < 0)) {
 		st->malformed[-rc]++;
@@ -518,6 +544,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		return;
 	}
 
+request:
 	/* Classify: the header's capability, its element, or Hyperscan. Deny
 	 * rules apply to every request: one that names its capability is
 	 * scanned too when the rules hold any deny or drop rule. */
@@ -665,6 +692,16 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	if ((flags & (uint8_t)(~PF_FLAG_ALL | PF_FLAG_NOREPLY)) ||
 	    pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, &intent, &intent_len) != 0)
 		return NULL;
+	/* Group and element in range, an element only with a group: all that
+	 * pf_decode() checks is checked, and handle() need not start over. */
+	if (likely(pf[4] <= PF_GROUP_COUNT && pf[5] <= PF_ELEMENTS_PER_GROUP &&
+		   (pf[4] || !pf[5]))) {
+		hint->shape = true;
+		hint->plen = (uint16_t)plen;
+		hint->mask = mask;
+		hint->intent = intent;
+		hint->intent_len = intent_len;
+	}
 	/* Requests come in runs of one capability: the last one's, without
 	 * the table lookup, when the id is the same. */
 	const struct pf_cap_rt *cap;
@@ -755,6 +792,7 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		hint.state = -1;
+		hint.shape = false;
 		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
 			if (c != run) {
 				if (run_n)
