@@ -4,6 +4,7 @@
 # same replayed pcap (net_pcap infinite_rx), measured in one run.
 #
 #   scripts/bench-dataplane.sh [--seconds S] [--rounds N] [--huge] [--build DIR] [--update-doc]
+#                              [--workdir DIR]
 #
 # (a) a header-routed echo mix, (b) intents classified by Hyperscan against
 # configs/rules/bench-1k.rules (1,000 rules), with the default
@@ -18,6 +19,8 @@
 # Mpps, ratios, the share of the window each forwarding lcore was on a CPU,
 # and memory (RSS, hugepages) as a Markdown table; --update-doc rewrites the
 # table in docs/benchmarks.md between its BEGIN/END dataplane markers.
+# --workdir DIR writes the pcaps and configs there (scripts/bench-cost.sh
+# uses them); with --rounds 0 nothing is measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,6 +31,7 @@ ROUNDS=3
 BENCH_HUGE=0
 BUILD=build
 UPDATE_DOC=0
+WORKDIR=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--seconds) SECONDS_RUN=$2; shift 2 ;;
@@ -35,7 +39,8 @@ while [ $# -gt 0 ]; do
 	--huge) BENCH_HUGE=1; shift ;;
 	--build) BUILD=$2; shift 2 ;;
 	--update-doc) UPDATE_DOC=1; shift ;;
-	-h|--help) sed -n '3,22p' "$0"; exit 0 ;;
+	--workdir) WORKDIR=$2; shift 2 ;;
+	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
 	*) echo "bench-dataplane: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -44,7 +49,7 @@ command -v dpdk-testpmd >/dev/null || { echo "bench-dataplane: dpdk-testpmd not 
 ninja -C "$BUILD" >/dev/null
 BUILD=$(cd "$BUILD" && pwd)
 bench_init dataplane
-TMP=$BENCH_TMP
+TMP=${WORKDIR:-$BENCH_TMP}
 
 # ---- traffic ----
 python3 - "$TMP" <<'EOF'
@@ -79,6 +84,7 @@ bench_replay_conf "$TMP/classify.conf" "$TMP/classify.pcap" "$ROOT/configs/rules
 cp "$TMP/classify.pcap" "$TMP/scan.pcap"
 bench_replay_conf "$TMP/scan.conf" "$TMP/scan.pcap" "$ROOT/configs/rules/bench-1k.rules" 0
 
+[ "$ROUNDS" -gt 0 ] || exit 0
 echo "machine: $(bench_machine), load average $(bench_load) at the start" >&2
 echo "memory mode: $([ "$BENCH_HUGE" = 1 ] && echo hugepages || echo --no-huge), ${SECONDS_RUN}s per run, $ROUNDS rounds" >&2
 median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
