@@ -34,15 +34,6 @@ table_key(struct pf_exec *x, uint8_t key[PF_KEY_MAX])
 	return 0;
 }
 
-/* CF.seq: runs in session order (flow-hash) and echoes its input. */
-static int
-el_sequence(struct pf_lcore *lc, struct pf_exec *x)
-{
-	RTE_SET_USED(lc);
-	RTE_SET_USED(x);
-	return 0; /* every input field is carried into the response */
-}
-
 /* CF.lp: applies CRC-32C to the data `arg` times (default 1), a bounded
  * loop whose cost the caller chooses; returns the last value. */
 static int
@@ -229,32 +220,27 @@ el_pattern(struct pf_lcore *lc, struct pf_exec *x)
 	return 0;
 }
 
-/* CO.bc: every replica takes delivery; the join answers with how many
- * replicas agreed (replication factor from the routing policy). */
-static int
-el_broadcast(struct pf_lcore *lc, struct pf_exec *x)
-{
-	RTE_SET_USED(lc);
-	RTE_SET_USED(x);
-	return 0;
-}
-
-/* Indexed by atomic number; NULL: no built-in behaviour in this version. */
+/* Indexed by atomic number; neither run nor identity: no built-in
+ * behaviour in this version. CF.seq runs in session order (flow-hash) and
+ * answers with its input; CO.bc is delivered to every replica, and the join
+ * answers with how many agreed (the routing policy's replication factor):
+ * identities both, nothing to run. */
 static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
-	[1] = { .name = "sequence", .run = el_sequence, .identity = true },
+	[1] = { .name = "sequence", .identity = true },
 	[3] = { .name = "loop", .run = el_loop },
 	[6] = { .name = "consumer", .run = el_consumer },
 	[7] = { .name = "transform", .run = el_transform },
 	[8] = { .name = "aggregate", .run = el_aggregate },
 	[12] = { .name = "pattern", .run = el_pattern },
-	[14] = { .name = "broadcast", .run = el_broadcast, .identity = true },
+	[14] = { .name = "broadcast", .identity = true },
 	[24] = { .name = "cache", .run = el_cache },
 };
 
 const struct pf_element_ops *
 pf_element_ops(unsigned int number)
 {
-	if (number < 1 || number > PF_ELEMENT_COUNT || !ops[number].run)
+	if (number < 1 || number > PF_ELEMENT_COUNT ||
+	    (!ops[number].run && !ops[number].identity))
 		return NULL;
 	return &ops[number];
 }

@@ -221,9 +221,9 @@ run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 	x->err = 0;
 	x->errmsg = NULL;
 	pf_build_payload(&x->out, lc->out, sizeof(lc->out));
-	/* An identity element (pf_element_ops.identity) neither reads nor
-	 * writes: its stage is counted, nothing else. */
-	if (sc->identity) {
+	/* An identity element (no run) neither reads nor writes: its stage is
+	 * counted, nothing else. */
+	if (!sc->run) {
 		/* nothing */
 	} else if (decode_current(x) < 0) {
 		x->err = PF_ERR_EXECUTION_FAILED;
@@ -258,9 +258,12 @@ commit(struct pf_lcore *lc, struct pf_exec *x)
 
 	if (out_len == 0)
 		return 0;
-	for (size_t off = 0; off + PF_TLV_HDR_LEN <= out_len;
-	     off += PF_TLV_HDR_LEN + (size_t)(out[off + 2] << 8 | out[off + 3]))
-		replaced |= pf_field_bit((uint16_t)(out[off] << 8 | out[off + 1]));
+	/* The fields the output holds; an output the decoder would refuse
+	 * (a field twice) must not become an answer. */
+	if (pf_tlv_walk(out, out_len, &replaced, NULL, NULL) < 0) {
+		x->errmsg = "stage output malformed";
+		return PF_ERR_EXECUTION_FAILED;
+	}
 
 	uint8_t *pf = pf_hdr(x->m, x->meta);
 	uint8_t *payload = pf + PF_HDR_LEN;

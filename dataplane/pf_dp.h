@@ -102,9 +102,10 @@ typedef int (*pf_element_fn)(struct pf_lcore *lc, struct pf_exec *x);
 
 struct pf_element_ops {
 	const char *name;
-	pf_element_fn run;
-	bool identity;  /**< answers with its input, no output, no state: RX's
-			     fast path may answer it without calling run */
+	pf_element_fn run; /**< NULL for an identity */
+	bool identity;  /**< answers with its input, no output, no state: a
+			     stage of it is counted, never run, and RX's fast
+			     path may answer it */
 };
 
 /**
@@ -127,11 +128,10 @@ struct pf_cap_rt {
 	uint8_t n_stages;               /**< 0: a single element */
 	uint8_t needs_flow;             /**< placement may read meta->flow_hash */
 	uint8_t fast;                   /**< RX may answer it on fast_lcore (pf_fast) */
-	uint8_t identity;               /**< its element is an identity (not run) */
 	uint16_t fast_lcore;            /**< its only lcore, when fast */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
-	pf_element_fn run;              /**< element behaviour */
+	pf_element_fn run;              /**< element behaviour, NULL: an identity */
 	const struct pf_molecule_conf *mol;
 };
 

@@ -120,7 +120,6 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 		rt->audit = (c->effects & PF_EFFECT_AUDIT) != 0;
 		rt->number = e->number;
 		rt->run = ops->run;
-		rt->identity = ops->identity;
 		rt->slot = stats_slot(dp, c->id);
 		rt->policy = *pf_config_policy(cfg, c);
 		snprintf(what, sizeof(what), "capabilities[%d].routing.lcores", i);
