@@ -461,6 +461,48 @@ answer_heartbeat(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_msg *m
 	pf_send_back(lc, m, 0);
 }
 
+/* Decode the frame's request into msg; false when the frame was answered
+ * or dropped instead (malformed, an answer, a heartbeat). */
+static inline bool
+decode_request(struct pf_lcore *lc, struct rte_mbuf *m, const uint8_t *pf, uint16_t pf_len,
+	       struct pf_msg *msg)
+{
+	int rc = pf_decode(pf, pf_len, msg);
+
+	if (unlikely(rc < 0)) {
+		lc->st->malformed[-rc]++;
+		if (pf_len < PF_HDR_LEN) {
+			pf_drop(lc, m, PF_DROP_FRAME_TRUNCATED);
+			return false;
+		}
+		if (rc == -PF_DECODE_BAD_MAGIC) {
+			pf_drop(lc, m, PF_DROP_FRAME_BAD_MAGIC);
+			return false;
+		}
+		if (pf[3] == PF_MSG_RESPONSE || pf[3] == PF_MSG_ERROR) {
+			/* A broken answer is still an answer: never answered. */
+			pf_drop(lc, m, PF_DROP_NOT_REQUEST);
+			return false;
+		}
+		/* The header is readable: tell the sender what was wrong. */
+		pf_answer_error(lc, m,
+				rc == -PF_DECODE_BAD_VERSION ? PF_ERR_UNSUPPORTED_VERSION
+							     : PF_ERR_MALFORMED,
+				pf_decode_err_name(rc));
+		return false;
+	}
+	if (unlikely(msg->type != PF_MSG_REQUEST)) {
+		if (msg->type != PF_MSG_HEARTBEAT)
+			pf_drop(lc, m, PF_DROP_NOT_REQUEST);
+		else if (msg->flags & PF_FLAG_NOREPLY)
+			pf_drop(lc, m, PF_DROP_NOREPLY);
+		else
+			answer_heartbeat(lc, m, msg);
+		return false;
+	}
+	return true;
+}
+
 static inline void
 handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
        const struct pf_rules_tables *r, uint64_t now, const struct cls_hint *hint)
@@ -468,39 +510,29 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	const struct pf_config *cfg = pf_dp.cfg;
 	struct pf_stats_lcore *st = lc->st;
 	struct pf_meta *meta = pf_meta(m);
-	struct parsed p = { 0 };
+	struct parsed p;
 	struct pf_msg *msgp = &lc->msg; /* the stages reuse this decode */
-	const uint8_t *pf;
-	int rc;
 
 	if (hint->shape) {
 		/* fast_answer() checked it all: untagged IPv4 without options. */
-		const uint16_t l3 = sizeof(struct rte_ether_hdr);
-		const uint16_t l5 = l3 + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_udp_hdr);
-		pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, l5);
-		meta->rx_tsc = now;
-		meta->l3_off = l3;
-		meta->pf_off = l5;
-		meta->cap_id = 0;
-		meta->audit = 0;
-		pf_decode_header(pf, PF_HDR_LEN, msgp);
-		msgp->payload_len = hint->plen;
-		msgp->field_mask = hint->mask;
-		msgp->intent = hint->intent;
-		msgp->intent_len = hint->intent_len;
-		goto request;
-	}
-	unsigned int drop = parse(m, cfg->udp_port, &p);
-	if (unlikely(drop != PARSE_OK)) {
-		if (cfg->pass_non_pf && (drop == PF_DROP_NOT_IPV4 || drop == PF_DROP_NOT_UDP ||
-					 drop == PF_DROP_WRONG_PORT)) {
-			st->passed++;
-			m->port = pf_dp.peer_port[m->port];
-			pf_tx(lc, m);
+		p.l3_off = sizeof(struct rte_ether_hdr);
+		p.pf_off = (uint16_t)(p.l3_off + sizeof(struct rte_ipv4_hdr) +
+				      sizeof(struct rte_udp_hdr));
+		p.pf_len = (uint16_t)(PF_HDR_LEN + hint->plen);
+	} else {
+		unsigned int drop = parse(m, cfg->udp_port, &p);
+		if (unlikely(drop != PARSE_OK)) {
+			if (cfg->pass_non_pf && (drop == PF_DROP_NOT_IPV4 ||
+						 drop == PF_DROP_NOT_UDP ||
+						 drop == PF_DROP_WRONG_PORT)) {
+				st->passed++;
+				m->port = pf_dp.peer_port[m->port];
+				pf_tx(lc, m);
+				return;
+			}
+			pf_drop(lc, m, (enum pf_drop)drop);
 			return;
 		}
-		pf_drop(lc, m, (enum pf_drop)drop);
-		return;
 	}
 	meta->rx_tsc = now;
 	meta->l3_off = p.l3_off;
@@ -508,43 +540,18 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	meta->cap_id = 0;
 	meta->audit = 0;
 
-	pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
-	rc = pf_decode(pf, p.pf_len, msgp);
-	if (unlikely(rc < 0)) {
-		st->malformed[-rc]++;
-		if (p.pf_len < PF_HDR_LEN) {
-			pf_drop(lc, m, PF_DROP_FRAME_TRUNCATED);
-			return;
-		}
-		if (rc == -PF_DECODE_BAD_MAGIC) {
-			pf_drop(lc, m, PF_DROP_FRAME_BAD_MAGIC);
-			return;
-		}
-		if (pf[3] == PF_MSG_RESPONSE || pf[3] == PF_MSG_ERROR) {
-			/* A broken answer is still an answer: never answered. */
-			pf_drop(lc, m, PF_DROP_NOT_REQUEST);
-			return;
-		}
-		/* The header is readable: tell the sender what was wrong. */
-		pf_answer_error(lc, m,
-				rc == -PF_DECODE_BAD_VERSION ? PF_ERR_UNSUPPORTED_VERSION
-							     : PF_ERR_MALFORMED,
-				pf_decode_err_name(rc));
-		return;
-	}
-	if (unlikely(msgp->type != PF_MSG_REQUEST)) {
-		if (msgp->type == PF_MSG_HEARTBEAT) {
-			if (msgp->flags & PF_FLAG_NOREPLY)
-				pf_drop(lc, m, PF_DROP_NOREPLY);
-			else
-				answer_heartbeat(lc, m, msgp);
-			return;
-		}
-		pf_drop(lc, m, PF_DROP_NOT_REQUEST);
+	const uint8_t *pf = rte_pktmbuf_mtod_offset(m, const uint8_t *, p.pf_off);
+	if (hint->shape) {
+		/* Its TLVs were walked: only the header is left to read. */
+		pf_decode_header(pf, PF_HDR_LEN, msgp);
+		msgp->payload_len = hint->plen;
+		msgp->field_mask = hint->mask;
+		msgp->intent = hint->intent;
+		msgp->intent_len = hint->intent_len;
+	} else if (!decode_request(lc, m, pf, p.pf_len, msgp)) {
 		return;
 	}
 
-request:
 	/* Classify: the header's capability, its element, or Hyperscan. Deny
 	 * rules apply to every request: one that names its capability is
 	 * scanned too when the rules hold any deny or drop rule. */
