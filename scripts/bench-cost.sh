@@ -19,10 +19,11 @@
 #   estimated ratio = testpmd's cost / pf-dataplane's
 #
 # The estimate takes net_pcap's TX (free the mbufs) to cost what net_null's
-# does. On 2026-12-03 it matched the Mpps ratios of bench-dataplane.sh
-# within 0.03 ((a) 0.60 vs 0.57-0.61, (b) 0.21 vs 0.19-0.21). Mpps on this
-# shared machine moved by up to half between minutes; these shares moved
-# by a few percent. Each round alternates the two programs; medians are
+# does. At bc15bb1 it gave (a) 0.59 and (b) 0.24 where the Mpps medians of
+# scripts/bench-dataplane.sh in the same hour were 0.57 and 0.21, whose
+# rounds spread over 0.52-0.58 and 0.17-0.24 (docs/benchmarks.md); its own
+# rounds spread over 0.57-0.60 and 0.24-0.24. Each round alternates the
+# two programs; medians are
 # printed. Needs perf (linux-perf) and dpdk-testpmd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,17 +59,10 @@ TMP=$BENCH_TMP
 # nothing with --rounds 0).
 BENCH_KEEP=1 scripts/bench-dataplane.sh --build "$BUILD" --rounds 0 --workdir "$TMP" >/dev/null
 
-lcore_tid() { # pid
-	local t
-	for t in /proc/"$1"/task/*; do
-		[ "$(cat "$t/comm" 2>/dev/null)" = rte-worker-1 ] && basename "$t"
-	done
-}
-
 # Samples the forwarding lcore of process PID for SECS s; prints the
 # shares (%) of the DSOs named, summed.
 share() { # pid out dso-regex
-	perf record -e cpu-clock -F 10000 -t "$(lcore_tid "$1")" -o "$2" -- sleep "$SECS" >/dev/null 2>&1
+	perf record -e cpu-clock -F 10000 -t "$(bench_thread_tid "$1" rte-worker-1)" -o "$2" -- sleep "$SECS" >/dev/null 2>&1
 	perf report -i "$2" --no-children --sort dso --stdio 2>/dev/null |
 		awk -v re="$3" '$2 ~ re {gsub("%", "", $1); s += $1} END {printf "%.2f", s}'
 }
@@ -85,29 +79,16 @@ for mix in ${MIXES//,/ }; do
 	esac
 	tps=() pfs=() rs=()
 	for k in $(seq "$ROUNDS"); do
-		bench_prefix tp
-		# shellcheck disable=SC2046
-		dpdk-testpmd $(bench_mem) --no-pci --lcores 0@0,1@1 --file-prefix "$BENCH_PREFIX" \
-			--vdev "net_pcap0,rx_pcap=$TMP/$name.pcap,infinite_rx=1" --vdev net_null1,no-rx=1 \
-			-- --no-flush-rx --forward-mode=io --stats-period 1 --auto-start >"$TMP/tp.log" 2>&1 </dev/null &
-		pid=$!
-		BENCH_PIDS+=("$pid")
+		bench_testpmd_start "$TMP/$name.pcap" "$TMP/tp.log"
 		sleep 3
-		s=$(share "$pid" "$TMP/tp.perf" 'net_pcap|net_null')
-		bench_stop "$pid"
+		s=$(share "$BENCH_PID" "$TMP/tp.perf" 'net_pcap|net_null')
+		bench_stop "$BENCH_PID"
 		tps+=("$(python3 -c "print('%.3f' % (100 / $s))")")
 
-		bench_prefix pf
-		# shellcheck disable=SC2046
-		"$BUILD/dataplane/pf-dataplane" $(bench_mem) --no-pci --lcores 0@0,1@1 \
-			--file-prefix "$BENCH_PREFIX" -- -c "$TMP/$name.conf" >"$TMP/pf.log" 2>&1 </dev/null &
-		pid=$!
-		BENCH_PIDS+=("$pid")
-		bench_wait_log "$TMP/pf.log" "running; SIGINT" 120 "$pid" ||
-			{ echo "bench-cost: pf-dataplane did not start" >&2; tail -5 "$TMP/pf.log" >&2; exit 1; }
+		bench_pf_start "$TMP/$name.conf" "$TMP/pf.log" "$BUILD"
 		sleep 1
-		s=$(share "$pid" "$TMP/pf.perf" 'net_pcap')
-		bench_stop "$pid"
+		s=$(share "$BENCH_PID" "$TMP/pf.perf" 'net_pcap')
+		bench_stop "$BENCH_PID"
 		pfs+=("$(python3 -c "print('%.3f' % (100 / $s))")")
 		rs+=("$(python3 -c "print('%.2f' % (${tps[-1]} / ${pfs[-1]}))")")
 		echo "  $mix round $k: testpmd ${tps[-1]}, pf-dataplane ${pfs[-1]} PMD units, ratio ${rs[-1]}" >&2

@@ -94,17 +94,28 @@ bench_wait_log() { # file text seconds pid
 	return 1
 }
 
-# Nanoseconds the thread named NAME of process PID has run on a CPU
-# (/proc/PID/task/TID/schedstat). EAL names lcore N's thread rte-worker-N.
-bench_thread_ns() { # pid name
+# Thread id of the thread named NAME of process PID (nothing if none).
+# EAL names lcore N's thread rte-worker-N.
+bench_thread_tid() { # pid name
 	local t
 	for t in /proc/"$1"/task/*; do
 		if [ "$(cat "$t/comm" 2>/dev/null)" = "$2" ]; then
-			cut -d' ' -f1 "$t/schedstat"
+			basename "$t"
 			return 0
 		fi
 	done
-	echo 0
+}
+
+# Nanoseconds the thread named NAME of process PID has run on a CPU
+# (/proc/PID/task/TID/schedstat).
+bench_thread_ns() { # pid name
+	local tid
+	tid=$(bench_thread_tid "$1" "$2")
+	if [ -n "$tid" ]; then
+		cut -d' ' -f1 "/proc/$1/task/$tid/schedstat"
+	else
+		echo 0
+	fi
 }
 
 bench_rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -155,23 +166,46 @@ bench_mem() {
 	if [ "${BENCH_HUGE:-0}" = 1 ]; then echo "-m 1024"; else echo "--no-huge -m 1024"; fi
 }
 
-# testpmd io-forward, PCAP (net_pcap infinite_rx) -> net_null, one
-# forwarding lcore on CPU 1, main lcore on CPU 0. Measures for SECS after
+# testpmd io-forward on PCAP (bench_testpmd_start). Measures for SECS after
 # 3 s of start-up. Sets TP_MPPS (mean of its per-second Rx-pps lines in the
 # window), TP_CPU (% of the window its forwarding lcore was on a CPU),
 # TP_RSS_KB, TP_HP (hugepages it took). testpmd prints once a second: a
 # window under 2 s may hold no line, and then the last line printed counts.
-bench_testpmd_pcap() { # pcap secs log
-	local h0 pid n0 n1 t0 t1 lines0
-	h0=$(bench_huge_used)
+# Start testpmd io-forward, PCAP (net_pcap infinite_rx) -> net_null, one
+# forwarding lcore on CPU 1, main lcore on CPU 0, printing its rates once a
+# second into LOG. Sets BENCH_PID.
+bench_testpmd_start() { # pcap log
 	bench_prefix tp
 	# shellcheck disable=SC2046
 	stdbuf -oL dpdk-testpmd $(bench_mem) --no-pci --lcores 0@0,1@1 --file-prefix "$BENCH_PREFIX" \
 		--vdev "net_pcap0,rx_pcap=$1,infinite_rx=1" --vdev net_null1,no-rx=1 \
 		-- --no-flush-rx --forward-mode=io --stats-period 1 --auto-start \
-		>"$3" 2>&1 </dev/null &
-	pid=$!
-	BENCH_PIDS+=("$pid")
+		>"$2" 2>&1 </dev/null &
+	BENCH_PID=$!
+	BENCH_PIDS+=("$BENCH_PID")
+}
+
+# Start pf-dataplane with CONF (bench_replay_conf), same lcores as testpmd,
+# and wait until it runs. Sets BENCH_PID; fails if it did not start.
+bench_pf_start() { # conf log build
+	bench_prefix pf
+	# shellcheck disable=SC2046
+	"$3/dataplane/pf-dataplane" $(bench_mem) --no-pci --lcores 0@0,1@1 \
+		--file-prefix "$BENCH_PREFIX" -- -c "$1" >"$2" 2>&1 </dev/null &
+	BENCH_PID=$!
+	BENCH_PIDS+=("$BENCH_PID")
+	if ! bench_wait_log "$2" "running; SIGINT" 120 "$BENCH_PID"; then
+		echo "bench: pf-dataplane did not start:" >&2
+		tail -5 "$2" >&2
+		return 1
+	fi
+}
+
+bench_testpmd_pcap() { # pcap secs log
+	local h0 pid n0 n1 t0 t1 lines0
+	h0=$(bench_huge_used)
+	bench_testpmd_start "$1" "$3"
+	pid=$BENCH_PID
 	sleep 3
 	lines0=$(grep -c 'Rx-pps:' "$3" || true)
 	n0=$(bench_thread_ns "$pid" rte-worker-1)
@@ -203,17 +237,8 @@ bench_pf_rx() { # build stats
 bench_pf_pcap() { # conf secs log build
 	local h0 pid r0 r1 t0 t1 n0 n1 stats=${1%.conf}.stats
 	h0=$(bench_huge_used)
-	bench_prefix pf
-	# shellcheck disable=SC2046
-	"$4/dataplane/pf-dataplane" $(bench_mem) --no-pci --lcores 0@0,1@1 \
-		--file-prefix "$BENCH_PREFIX" -- -c "$1" >"$3" 2>&1 </dev/null &
-	pid=$!
-	BENCH_PIDS+=("$pid")
-	if ! bench_wait_log "$3" "running; SIGINT" 120 "$pid"; then
-		echo "bench: pf-dataplane did not start:" >&2
-		tail -5 "$3" >&2
-		return 1
-	fi
+	bench_pf_start "$1" "$3" "$4" || return 1
+	pid=$BENCH_PID
 	sleep 1
 	r0=$(bench_pf_rx "$4" "$stats")
 	n0=$(bench_thread_ns "$pid" rte-worker-1)
