@@ -225,15 +225,16 @@ el_pattern(struct pf_lcore *lc, struct pf_exec *x)
  * answers with its input; CO.bc is delivered to every replica, and the join
  * answers with how many agreed (the routing policy's replication factor):
  * identities both, nothing to run. */
+#define NEEDS(field) (UINT64_C(1) << PF_FIELD_##field)
 static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
 	[1] = { .name = "sequence", .identity = true },
-	[3] = { .name = "loop", .run = el_loop },
+	[3] = { .name = "loop", .run = el_loop, .needs = NEEDS(DATA) },
 	[6] = { .name = "consumer", .run = el_consumer },
-	[7] = { .name = "transform", .run = el_transform },
-	[8] = { .name = "aggregate", .run = el_aggregate },
-	[12] = { .name = "pattern", .run = el_pattern },
+	[7] = { .name = "transform", .run = el_transform, .needs = NEEDS(DATA) },
+	[8] = { .name = "aggregate", .run = el_aggregate, .needs = NEEDS(KEY) },
+	[12] = { .name = "pattern", .run = el_pattern, .needs = NEEDS(DATA) },
 	[14] = { .name = "broadcast", .identity = true },
-	[24] = { .name = "cache", .run = el_cache },
+	[24] = { .name = "cache", .run = el_cache, .needs = NEEDS(KEY) },
 };
 
 const struct pf_element_ops *

@@ -243,6 +243,33 @@ run_element(struct pf_lcore *lc, struct pf_exec *x, const struct pf_cap_rt *sc)
 }
 
 /*
+ * An output that only replaces fields with values of the same lengths (a
+ * transform of the data) is written over the input's values where they
+ * are: nothing moves, x->in stays true. False (nothing written) otherwise.
+ */
+static bool
+overwrite(struct pf_msg *in, const uint8_t *out, size_t out_len)
+{
+	struct { uint8_t *to; const uint8_t *from; uint16_t len; } w[4];
+	unsigned int n = 0;
+
+	for (size_t off = 0; off < out_len; n++) {
+		struct pf_tlv o, t;
+		o.id = (uint16_t)(out[off] << 8 | out[off + 1]);
+		o.len = (uint16_t)(out[off + 2] << 8 | out[off + 3]);
+		if (n == RTE_DIM(w) || !pf_tlv_find(in, o.id, &t) || t.len != o.len)
+			return false;
+		w[n].to = (uint8_t *)(uintptr_t)t.value; /* the frame's own bytes */
+		w[n].from = out + off + PF_TLV_HDR_LEN;
+		w[n].len = o.len;
+		off += PF_TLV_HDR_LEN + (size_t)o.len;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		memcpy(w[i].to, w[i].from, w[i].len);
+	return true;
+}
+
+/*
  * Make the stage's output part of the frame: output TLVs first, then every
  * input TLV whose contract field the output did not replace. x->in follows
  * the frame (its header fields do not change): the next stage on this
@@ -267,6 +294,8 @@ commit(struct pf_lcore *lc, struct pf_exec *x)
 
 	uint8_t *pf = pf_hdr(x->m, x->meta);
 	uint8_t *payload = pf + PF_HDR_LEN;
+	if ((replaced & in->field_mask) == replaced && overwrite(in, out, out_len))
+		return 0; /* every output field was the same size as the input's */
 	if (!(replaced & in->field_mask)) {
 		/* The common case: the output only adds fields (a count, the
 		 * matches, the stage trace). The input moves up as a whole. */

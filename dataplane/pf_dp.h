@@ -103,6 +103,8 @@ typedef int (*pf_element_fn)(struct pf_lcore *lc, struct pf_exec *x);
 struct pf_element_ops {
 	const char *name;
 	pf_element_fn run; /**< NULL for an identity */
+	uint64_t needs;    /**< fields it cannot run without: a single-element
+			     capability requires them too (admission) */
 	bool identity;  /**< answers with its input, no output, no state: a
 			     stage of it is counted, never run, and RX's fast
 			     path may answer it */

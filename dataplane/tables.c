@@ -110,7 +110,10 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 			goto fail;
 		}
 		rt->conf = c;
-		rt->requires = c->requires;
+		/* What the element cannot run without is refused at admission,
+		 * before a ring hop, like the capability's own contract (a
+		 * molecule's later stages read what earlier ones wrote). */
+		rt->requires = c->requires | (c->molecule < 0 ? ops->needs : 0);
 		rt->roles = c->roles;
 		rt->max_payload = c->max_payload;
 		rt->rate_pps = c->rate_pps;
