@@ -50,9 +50,9 @@ pf_tele_init(struct pfc *d, const char *path)
 	sigaction(SIGBUS, &sa, NULL);
 	snprintf(t->path, sizeof(t->path), "%s", path);
 	t->v.fd = -1;
-	t->snap.sum = calloc(1, sizeof(struct pf_stats_lcore));
+	t->snap.sum = pf_stats_zalloc(sizeof(struct pf_stats_lcore));
 	/* untouched pages cost nothing: only each lcore's head is written */
-	t->snap.lc = calloc(PF_STATS_MAX_LCORES, sizeof(struct pf_stats_lcore));
+	t->snap.lc = pf_stats_zalloc(PF_STATS_MAX_LCORES * sizeof(struct pf_stats_lcore));
 	return t->snap.sum && t->snap.lc ? 0 : -ENOMEM;
 }
 

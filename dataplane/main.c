@@ -287,7 +287,7 @@ build_eal_argv(const struct pf_config *cfg, int argc, char **argv, int n_eal,
 static void
 print_final(const struct pf_dp *dp)
 {
-	struct pf_stats_lcore *sum = calloc(1, sizeof(*sum));
+	struct pf_stats_lcore *sum = pf_stats_zalloc(sizeof(*sum));
 
 	if (!sum)
 		return;

@@ -93,17 +93,6 @@ sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL); /* EINTR: the caller's loop looks at quit */
 }
 
-/* calloc() for the structs that embed a (64-byte aligned) pf_stats_lcore */
-static void *
-zalloc64(size_t size)
-{
-	void *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
-
-	if (p)
-		memset(p, 0, size);
-	return p;
-}
-
 static uint64_t
 load(const uint64_t *p)
 {
@@ -629,7 +618,7 @@ print_json(const struct snapshot *s)
 static int
 report(const struct pf_stats_view *v, const struct options *o)
 {
-	struct snapshot *s = zalloc64(sizeof(*s));
+	struct snapshot *s = pf_stats_zalloc(sizeof(*s));
 	int rc = 0;
 
 	if (!s) {
@@ -745,7 +734,7 @@ rate(uint64_t now, uint64_t before, double secs)
 static int
 watch(const struct options *o)
 {
-	struct pf_stats_lcore *sum = zalloc64(sizeof(*sum));
+	struct pf_stats_lcore *sum = pf_stats_zalloc(sizeof(*sum));
 	struct pf_stats_view v = { .fd = -1 };
 	struct rates_base prev, cur;
 	struct seg_id id;

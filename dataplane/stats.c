@@ -120,7 +120,7 @@ sum(struct pf_stats_lcore *out)
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct pf_stats_lcore *s = calloc(1, sizeof(*s));
+	struct pf_stats_lcore *s = pf_stats_zalloc(sizeof(*s));
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
@@ -196,7 +196,7 @@ tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_caps(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	struct pf_stats_lcore *s = calloc(1, sizeof(*s));
+	struct pf_stats_lcore *s = pf_stats_zalloc(sizeof(*s));
 	struct pf_stats_cap_info *dir = calloc(PF_STATS_CAP_SLOTS, sizeof(*dir));
 
 	RTE_SET_USED(cmd);

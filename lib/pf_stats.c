@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -334,4 +335,14 @@ pf_hist_quantile(const uint64_t hist[PF_HIST_BUCKETS], double q)
 			return pf_hist_upper(b);
 	}
 	return pf_hist_upper(PF_HIST_BUCKETS - 1);
+}
+
+void *
+pf_stats_zalloc(size_t size)
+{
+	void *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
 }

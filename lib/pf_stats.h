@@ -330,6 +330,13 @@ unsigned int pf_stats_dir(const struct pf_stats_view *v,
 uint64_t pf_stats_drops_total(const struct pf_stats_lcore *s);
 
 /**
+ * Zeroed heap memory of size bytes for structs holding a pf_stats_lcore,
+ * which is 64-byte aligned: calloc()'s 16 bytes are not enough (a compiler
+ * may use 64-byte aligned vector moves on it). Release with free().
+ */
+void *pf_stats_zalloc(size_t size);
+
+/**
  * Value at quantile q (0..1) of a histogram, as the upper bound of the
  * bucket that holds it (0 if empty).
  */
