@@ -464,8 +464,8 @@ place(struct pf_lcore *lc, struct rte_mbuf *m, struct pf_meta *meta,
 	uint8_t bond = PF_BOND_IONIC, width = 1;
 
 	if (cap->n_stages && meta->stage > 0) {
-		bond = cap->mol->stages[meta->stage].bond;
-		width = cap->mol->stages[meta->stage].width;
+		bond = cap->stage[meta->stage].bond;
+		width = cap->stage[meta->stage].width;
 	}
 	if (meta->stage == 0 && cap->policy.replicate > 1 && !cap->n_stages) {
 		fan_out(lc, m, meta, &cap->policy, cap->policy.replicate, true);
@@ -510,8 +510,8 @@ current(const struct pf_tables *t, const struct pf_meta *meta,
 	}
 	if (unlikely(meta->stage >= (*cap)->n_stages))
 		return -1;
-	*sc = pf_cap_lookup(t, (*cap)->mol->stages[meta->stage].cap_id);
-	return *sc ? 0 : -1;
+	*sc = (*cap)->stage[meta->stage].cap;
+	return 0;
 }
 
 static void
@@ -612,7 +612,7 @@ run_stages(struct pf_lcore *lc, struct rte_mbuf *m, bool fresh)
 		trace_stage(lc, meta, sc);
 		if (err) {
 			uint8_t bond = cap->n_stages && meta->stage > 0 ?
-				cap->mol->stages[meta->stage].bond : PF_BOND_IONIC;
+				cap->stage[meta->stage].bond : PF_BOND_IONIC;
 			if (pf_bond_get(bond)->cascades || meta->stage == 0) {
 				pf_answer_error(lc, m, err, x.errmsg);
 				return;

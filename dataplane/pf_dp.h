@@ -135,6 +135,13 @@ struct pf_cap_rt {
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
 	pf_element_fn run;              /**< element behaviour, NULL: an identity */
 	const struct pf_molecule_conf *mol;
+	/** A molecule's stages, resolved in this generation: running one
+	 * reads this struct, not the conf's molecule and the registry. */
+	struct pf_stage_rt {
+		const struct pf_cap_rt *cap;
+		uint8_t bond;           /**< enum pf_bond to the stage before */
+		uint8_t width;          /**< metallic fan-out width */
+	} stage[PF_MAX_STAGES];
 };
 
 /** Registry, policy, roles and sessions: one immutable generation. */

@@ -183,7 +183,7 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 	}
 	/* Stages must name capabilities of this same registry. */
 	for (int i = 0; i < cfg->n_caps; i++) {
-		const struct pf_cap_rt *rt = &t->caps[i];
+		struct pf_cap_rt *rt = &t->caps[i];
 		for (int s = 0; s < rt->n_stages; s++) {
 			const struct pf_cap_rt *sc = pf_cap_lookup(t, rt->mol->stages[s].cap_id);
 			if (!sc || sc->n_stages || rt->mol->stages[s].bond >= PF_BOND_COUNT ||
@@ -195,6 +195,9 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 				rc = -EINVAL;
 				goto fail;
 			}
+			rt->stage[s].cap = sc;
+			rt->stage[s].bond = rt->mol->stages[s].bond;
+			rt->stage[s].width = rt->mol->stages[s].width;
 		}
 	}
 	t->n_sessions = cfg->n_sessions;
