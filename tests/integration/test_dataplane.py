@@ -479,6 +479,8 @@ def sc_admission(build, ck):
     unknown = [t.request(c, [D]) for c in (99, 4095, 0xFFFF)]
     no_data = t.request(1, [(F_KEY, b"k")])
     no_key = t.request(10, [D])
+    # a capability without `requires` whose element cannot run without a key
+    elem_no_key = [t.request(11, [D], session=400 + i) for i in range(4)]
     # payload_len boundaries: echo's max_payload is 1400 (default), tiny's 0
     at_max = t.request(1, [(F_DATA, b"x" * (1400 - 4))])
     over = t.request(1, [(F_DATA, b"x" * (1401 - 4))])
@@ -513,6 +515,14 @@ def sc_admission(build, ck):
     pf = check_answer(ck, t, res, no_key, "ingest without key", error="missing_field")
     if pf:
         ck.eq(tlv_get(pf, F_ERROR_MSG), b"missing field key", "missing_field message (key)")
+    for k in elem_no_key:
+        pf = check_answer(ck, t, res, k, "DF.ag capability without requires, no key",
+                          error="missing_field")
+        if pf:
+            ck.eq(tlv_get(pf, F_ERROR_MSG), b"missing field key",
+                  "element need: missing_field message")
+    # refused at admission: DF.ag (8) never ran, on either of DF's lcores
+    ck.eq(res.totals["elements"].get(8, 0), 0, "DF.ag executions")
     check_answer(ck, t, res, at_max, "echo with payload_len == max_payload", cap=1)
     check_answer(ck, t, res, over, "echo with payload_len == max_payload + 1",
                  error="payload_too_large")
