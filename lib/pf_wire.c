@@ -336,7 +336,8 @@ pf_encode_error(uint8_t *buf, size_t cap, const struct pf_msg *req,
 int
 pf_encode_error_inplace(uint8_t *buf, size_t cap, uint16_t code, const char *message)
 {
-	struct pf_builder b = { .buf = buf, .cap = cap, .len = PF_HDR_LEN, .err = 0 };
+	size_t mlen = message ? strlen(message) : 0;
+	size_t plen = PF_TLV_HDR_LEN + 2 + (message ? PF_TLV_HDR_LEN + mlen : 0);
 
 	if (cap < PF_HDR_LEN)
 		return -ENOSPC;
@@ -353,8 +354,21 @@ pf_encode_error_inplace(uint8_t *buf, size_t cap, uint16_t code, const char *mes
 	buf[10] = 0; /* complexity */
 	buf[11] = 0;
 	wr16(buf + 14, 0);
-	pf_build_u16(&b, PF_FIELD_ERROR_CODE, code);
-	if (message)
-		pf_build_tlv(&b, PF_FIELD_ERROR_MSG, message, strlen(message));
-	return pf_build_finish(&b);
+	/* The builder's checks, in its order, and its TLVs written directly:
+	 * a dataplane makes one of these for every refused request. */
+	if (mlen > UINT16_MAX)
+		return -EINVAL;
+	if (cap - PF_HDR_LEN < plen || plen > PF_MAX_PAYLOAD)
+		return -ENOSPC;
+	uint8_t *p = buf + PF_HDR_LEN;
+	wr16(p, PF_FIELD_ERROR_CODE);
+	wr16(p + 2, 2);
+	wr16(p + 4, code);
+	if (message) {
+		wr16(p + 6, PF_FIELD_ERROR_MSG);
+		wr16(p + 8, (uint16_t)mlen);
+		memcpy(p + 6 + PF_TLV_HDR_LEN, message, mlen);
+	}
+	wr16(buf + 12, (uint16_t)plen);
+	return (int)(PF_HDR_LEN + plen);
 }

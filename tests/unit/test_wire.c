@@ -321,6 +321,23 @@ test_error_inplace(void)
 				CU_FAIL("in-place error frame differs from pf_encode_error()'s");
 		}
 	}
+	/* Every capacity around the header and the TLVs, with no message,
+	 * a short and a long one: the same result, -ENOSPC included. */
+	const struct vector *v = &vectors[0];
+	static const char *const msgs[] = { NULL, "bad", "a message of a few dozen bytes, longer" };
+	for (size_t m = 0; m < sizeof(msgs) / sizeof(msgs[0]); m++) {
+		for (size_t cap = PF_HDR_LEN - 1; cap <= PF_HDR_LEN + 60; cap++) {
+			struct pf_msg h;
+			CU_ASSERT_EQUAL_FATAL(pf_decode_header(v->bytes, v->len, &h), 0);
+			int nw = pf_encode_error(want, cap, &h, PF_ERR_MALFORMED, msgs[m]);
+			memset(got, 0, sizeof(got));
+			memcpy(got, v->bytes, v->len < sizeof(got) ? v->len : sizeof(got));
+			int ng = pf_encode_error_inplace(got, cap, PF_ERR_MALFORMED, msgs[m]);
+			CU_ASSERT_EQUAL(ng, nw);
+			if (ng == nw && nw > 0 && memcmp(got, want, (size_t)nw) != 0)
+				CU_FAIL("in-place error frame differs at a capacity limit");
+		}
+	}
 }
 
 /* Every prefix of a valid frame is rejected as truncated, never read past. */
