@@ -236,6 +236,10 @@ struct pf_lcore {
 	 * answers of one capability from one burst share an entry (n) */
 	uint16_t n_lat;
 	struct { uint16_t slot; uint16_t err; uint32_t n; uint64_t rx_tsc; } lat[256];
+	/* per stats slot and error flag: 1 + the lat[] entry it last used, so
+	 * that a burst's answers of one capability share an entry even when
+	 * other capabilities' come between them */
+	uint16_t lat_at[PF_STATS_CAP_SLOTS][2];
 
 	/* scratch */
 	struct pf_msg msg;              /**< the frame being worked on */
@@ -470,17 +474,17 @@ pf_turn_around(struct rte_mbuf *m, uint16_t l3_off, uint16_t pf_off, uint16_t pl
 /**
  * Count n answers of capability slot (errors or not) received at rx_tsc;
  * their latency is taken when the loop flushes. Answers of one burst share
- * rx_tsc: consecutive ones of one capability share an entry.
+ * rx_tsc: those of one capability share an entry (lat_at finds it).
  */
 static inline void
 pf_count_latency(struct pf_lcore *lc, uint16_t slot, bool err, uint64_t rx_tsc,
 		 uint32_t count)
 {
-	unsigned int n = lc->n_lat;
+	unsigned int n = lc->n_lat, i = lc->lat_at[slot][err];
 
-	if (n && lc->lat[n - 1].rx_tsc == rx_tsc && lc->lat[n - 1].slot == slot &&
-	    lc->lat[n - 1].err == err) {
-		lc->lat[n - 1].n += count;
+	if (i && i <= n && lc->lat[i - 1].rx_tsc == rx_tsc && lc->lat[i - 1].slot == slot &&
+	    lc->lat[i - 1].err == err) {
+		lc->lat[i - 1].n += count;
 		return;
 	}
 	if (unlikely(n == RTE_DIM(lc->lat))) {
@@ -491,6 +495,7 @@ pf_count_latency(struct pf_lcore *lc, uint16_t slot, bool err, uint64_t rx_tsc,
 	lc->lat[n].err = err;
 	lc->lat[n].n = count;
 	lc->lat[n].rx_tsc = rx_tsc;
+	lc->lat_at[slot][err] = (uint16_t)(n + 1);
 	lc->n_lat = (uint16_t)(n + 1);
 }
 
