@@ -293,6 +293,7 @@ struct cls_hint {
 	uint16_t intent_len;
 	const uint8_t *intent;
 	uint64_t mask;    /**< contract fields present */
+	const struct pf_cap_rt *cap; /**< the capability it named or the cache gave */
 };
 
 static inline enum verdict
@@ -589,7 +590,7 @@ handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 					       : "no capability named and no rule matched");
 		return;
 	}
-	cap = pf_cap_lookup(t, id);
+	cap = hint->cap && hint->cap->id == id ? hint->cap : pf_cap_lookup(t, id);
 	if (unlikely(!cap)) {
 		pf_answer_error(lc, m, PF_ERR_UNKNOWN_CAPABILITY, "unknown capability");
 		return;
@@ -736,6 +737,7 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
 		classified = true;
 	}
+	hint->cap = cap;
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
 	    plen > cap->max_payload || (cap->requires & ~mask))
 		return NULL;
@@ -800,6 +802,7 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		hint.state = -1;
 		hint.shape = false;
+		hint.cap = NULL;
 		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
 			if (c != run) {
 				if (run_n)
