@@ -177,7 +177,6 @@ struct pf_mem {
 struct pf_rxq {
 	uint16_t port;
 	uint16_t queue;
-	bool watch_link; /**< poll only while the link is up (net_memif) */
 };
 
 /** Pending enqueues to one destination lcore, flushed once per burst. */

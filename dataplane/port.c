@@ -123,7 +123,6 @@ port_init(struct pf_dp *dp, int p, char *err, size_t errlen)
 			goto fail_rc;
 		lc->rxq[lc->n_rxq].port = port;
 		lc->rxq[lc->n_rxq].queue = q;
-		lc->rxq[lc->n_rxq].watch_link = strcmp(info.driver_name, "net_memif") == 0;
 		lc->n_rxq++;
 	}
 	for (uint16_t q = 0; q < nb_tx; q++) {

@@ -775,19 +775,6 @@ unsigned int
 pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 {
 	struct rte_mbuf *pkts[PF_BURST_MAX];
-
-	/* DPDK 22.11's memif PMD unmaps the shared rings from its interrupt
-	 * thread when the peer goes away, without waiting for a receive in
-	 * progress on an lcore (a segfault in its rx burst, now and then,
-	 * when a peer exits). It marks the link down microseconds before:
-	 * not polling a memif port whose link is down leaves only a receive
-	 * already under way at that moment, which ends long before. */
-	if (unlikely(q->watch_link)) {
-		struct rte_eth_link link;
-		if (rte_eth_link_get_nowait(q->port, &link) != 0 ||
-		    link.link_status == RTE_ETH_LINK_DOWN)
-			return 0;
-	}
 	uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, pf_dp.cfg->burst);
 
 	if (n == 0)
