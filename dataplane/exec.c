@@ -257,7 +257,10 @@ overwrite(struct pf_msg *in, const uint8_t *out, size_t out_len)
 		struct pf_tlv o, t;
 		o.id = (uint16_t)(out[off] << 8 | out[off + 1]);
 		o.len = (uint16_t)(out[off + 2] << 8 | out[off + 3]);
-		if (n == RTE_DIM(w) || !pf_tlv_find(in, o.id, &t) || t.len != o.len)
+		/* Contract fields only: an input may carry another id twice,
+		 * and then the output's is added, not written over either. */
+		if (n == RTE_DIM(w) || !pf_field_bit(o.id) || !pf_tlv_find(in, o.id, &t) ||
+		    t.len != o.len)
 			return false;
 		w[n].to = (uint8_t *)(uintptr_t)t.value; /* the frame's own bytes */
 		w[n].from = out + off + PF_TLV_HDR_LEN;
