@@ -90,6 +90,30 @@ check_value(uint64_t v, unsigned int *bad)
 	}
 }
 
+/* Heap copies of the 64-byte aligned per-lcore block: aligned (a compiler
+ * may use 64-byte aligned vector moves on them) and zeroed, at sizes that
+ * are and are not multiples of 64, after allocations that shift the heap. */
+static void
+test_zalloc(void)
+{
+	void *keep[16];
+
+	for (unsigned int i = 0; i < 16; i++) {
+		keep[i] = malloc(24 + 40 * i);
+		size_t size = i % 2 ? sizeof(struct pf_stats_lcore) : 100 + 7 * i;
+		unsigned char *p = pf_stats_zalloc(size);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+		CU_ASSERT_EQUAL((uintptr_t)p % 64, 0);
+		size_t nonzero = 0;
+		for (size_t b = 0; b < size; b++)
+			nonzero += p[b] != 0;
+		CU_ASSERT_EQUAL(nonzero, 0);
+		free(p);
+	}
+	for (unsigned int i = 0; i < 16; i++)
+		free(keep[i]);
+}
+
 static void
 test_hist_buckets(void)
 {
@@ -512,6 +536,7 @@ main(void)
 	CU_add_test(s, "drop reason names", test_drop_names);
 	CU_add_test(s, "histogram buckets", test_hist_buckets);
 	CU_add_test(s, "histogram quantiles", test_hist_quantiles);
+	CU_add_test(s, "aligned, zeroed copies of the lcore block", test_zalloc);
 	s = CU_add_suite("stats: segment", setup, teardown);
 	CU_add_test(s, "create, open, sum, directory", test_create_open_sum);
 	CU_add_test(s, "create refuses bad sizes", test_create_bad);
