@@ -75,6 +75,7 @@ struct gen_opts {
 	uint16_t rx_queues;         /**< RX queues the RX lcore polls (0: default) */
 	uint32_t bucket;            /**< token bucket depth in frames (GEN_BURST) */
 	bool quiet;                 /**< no live lines */
+	bool hold;                  /**< port up after the report until link down/SIGINT */
 };
 
 /**

@@ -36,6 +36,30 @@ on_signal(int sig)
 	gen_sigint++;
 }
 
+/* --hold: the report is out; keep the port up, not polled, until the
+ * peer takes the link down or a signal comes. A memif PMD (DPDK 22.11)
+ * unmaps its rings from the interrupt thread when the peer leaves, under
+ * a receive in progress: the side that leaves last must not be polling,
+ * so a harness stops the forwarder first and this side then sees the link
+ * go down. */
+static void
+hold_port(struct gen *g)
+{
+	int sig = gen_sigint;
+	struct rte_eth_link link;
+
+	printf("holding: port %s stays up until its peer leaves or SIGINT\n", g->o.port);
+	fflush(stdout);
+	while (gen_sigint == sig) {
+		memset(&link, 0, sizeof(link));
+		if (rte_eth_link_get_nowait(g->port, &link) == 0 && !link.link_status)
+			break;
+		rte_delay_us_sleep(10 * 1000);
+	}
+	printf("hold ended: %s\n", gen_sigint != sig ? "signal" : "link down");
+	fflush(stdout);
+}
+
 /* The command line's traffic options over the profile's. */
 static int
 apply_overrides(struct gen *g)
@@ -461,6 +485,8 @@ run(struct gen *g, int n_eal, char **argv)
 		goto out;
 	}
 	rc = GEN_EXIT_OK;
+	if (g->o.hold)
+		hold_port(g);
 out:
 	free(ndr);
 	if (g->rx) {

@@ -32,6 +32,8 @@ gen_usage(FILE *f, const char *prog)
 		"  --rx-queues N          RX queues the RX lcore polls (default 1); on memif, the\n"
 		"                         peer's TX queue count (pf-dataplane: one per lcore)\n"
 		"  --link-timeout MS      wait for link up (default 10000)\n"
+		"  --hold                 after the report, keep the port up until the peer\n"
+		"                         closes the link or SIGINT (stop a memif peer first)\n"
 		"Traffic (each overrides the profile):\n"
 		"  --profile FILE         traffic profile (YAML, docs/pf-gen.md; default: echo)\n"
 		"  --rate R               100kpps, 1.5Mpps, 20000 (pps), 50%% (of line rate), max\n"
@@ -85,7 +87,7 @@ enum {
 	O_SIZE, O_SESSIONS, O_ORDER, O_PRIORITY, O_TX_LCORES, O_RX_LCORE, O_DST_MAC,
 	O_SRC_IP, O_DST_IP, O_UDP_PORT, O_SRC_PORT, O_SEED, O_JSON, O_PCAP, O_NDR,
 	O_NDR_MIN, O_NDR_MAX, O_NDR_RES, O_NDR_LOSS, O_TRIAL, O_WINDOW, O_LINK_TIMEOUT,
-	O_RX_ONLY, O_COOKIE, O_QUIET, O_RX_QUEUES, O_BUCKET,
+	O_RX_ONLY, O_COOKIE, O_QUIET, O_RX_QUEUES, O_BUCKET, O_HOLD,
 };
 
 static const struct option longopts[] = {
@@ -124,6 +126,7 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "rx-queues", required_argument, NULL, O_RX_QUEUES },
 	{ "bucket", required_argument, NULL, O_BUCKET },
+	{ "hold", no_argument, NULL, O_HOLD },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -420,6 +423,7 @@ gen_opts_parse(int argc, char **argv, struct gen_opts *o)
 			break;
 		case O_RX_ONLY: o->rx_only = true; break;
 		case O_QUIET: o->quiet = true; break;
+		case O_HOLD: o->hold = true; break;
 		case 'h':
 			gen_usage(stdout, "pf-gen");
 			return 1;
@@ -449,6 +453,10 @@ gen_opts_parse(int argc, char **argv, struct gen_opts *o)
 	}
 	if (o->ndr && o->pcap_out) {
 		fprintf(stderr, "pf-gen: --ndr needs a port; it cannot be combined with --pcap-out\n");
+		return -EINVAL;
+	}
+	if (o->hold && o->pcap_out) {
+		fprintf(stderr, "pf-gen: --hold keeps a port up; it cannot be combined with --pcap-out\n");
 		return -EINVAL;
 	}
 	if (o->ndr && o->count) {

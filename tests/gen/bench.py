@@ -51,24 +51,26 @@ def pacing(env, rate, seconds, repeat):
 
 def dataplane(env, seconds):
     """Echo through pf-dataplane (configs/default.conf) flat out, then an
-    NDR search; pf-gen's TX/RX lcore shares CPU 1 with dataplane lcore 2."""
+    NDR search (a pf-dataplane each); pf-gen's TX/RX lcore shares CPU 1
+    with dataplane lcore 2."""
     sock = env.sock()
     dp = env.dataplane("configs/default.conf", sock)
     port = "net_memif0,role=client,socket=%s" % sock
     js = env.path("dp-max.json")
-    r = env.gen(["--port", port, "--profile", "configs/profiles/echo.yaml", "--rate", "max",
-                 "--duration", str(seconds), "--rx-queues", "2", "--quiet", "--json", js],
-                lcores="0@0,1@1").json["result"]
+    r, final = env.gen_peer(["--port", port, "--profile", "configs/profiles/echo.yaml",
+                             "--rate", "max", "--duration", str(seconds), "--rx-queues", "2",
+                             "--quiet", "--json", js], dp, env.stop_dataplane,
+                            lcores="0@0,1@1")
+    r = r.json["result"]
+    sock = env.sock()
+    dp = env.dataplane("configs/default.conf", sock)
+    port = "net_memif0,role=client,socket=%s" % sock
     js = env.path("dp-ndr.json")
-    stats = env.pf_stats(dp)
-    n = env.gen(["--port", port, "--profile", "configs/profiles/echo.yaml", "--ndr",
-                 "--ndr-min", "500kpps", "--ndr-max", "12Mpps", "--ndr-resolution", "2",
-                 "--trial-seconds", "1", "--warmup", "0.3", "--rx-queues", "2",
-                 "--bucket", "8192", "--json", js],
-                lcores="0@0,1@1").json["ndr"]
-    final = env.stop_dataplane(dp)
-    if stats:   # the dataplane's drops during the flat-out run alone
-        final["reasons"] = {k: v for k, v in stats["totals"]["drops"].items() if v}
+    n = env.gen_peer(["--port", port, "--profile", "configs/profiles/echo.yaml", "--ndr",
+                      "--ndr-min", "500kpps", "--ndr-max", "12Mpps", "--ndr-resolution", "2",
+                      "--trial-seconds", "1", "--warmup", "0.3", "--rx-queues", "2",
+                      "--bucket", "8192", "--json", js], dp, env.stop_dataplane,
+                     lcores="0@0,1@1")[0].json["ndr"]
     lat = r["latency_ns"]
     print()
     print("| pf-dataplane, echo.yaml, flat out | sent pps | lost | dataplane drops | on CPU | p50 | p99 | max |")
@@ -107,9 +109,9 @@ def test(env, seconds, repeat):
     sock = env.sock()
     tp = env.testpmd(sock)
     js = env.path("rtt.json")
-    r = env.gen(["--port", "net_memif0,role=client,socket=%s" % sock, "--rate", "20kpps",
-                 "--duration", str(seconds), "--warmup", "0.5", "--quiet", "--json", js])
-    env.stop_testpmd(tp)
+    r = env.gen_peer(["--port", "net_memif0,role=client,socket=%s" % sock, "--rate", "20kpps",
+                      "--duration", str(seconds), "--warmup", "0.5", "--quiet", "--json", js],
+                     tp, env.stop_testpmd)[0]
     res = r.json["result"]
     lat = res["latency_ns"]
     print()
@@ -370,11 +372,16 @@ def section_latency(env, quick):
                 fwd = start(sock)
                 cpu = CpuShare(fwd.pid)
                 js = env.path("lat-%s-%d.json" % (rate, env.n))
-                r = env.gen(["--port", memif_client(sock), "--profile", ECHO, "--rate", rate,
-                             "--duration", str(secs), "--warmup", "1", "--rx-queues", "1",
-                             "--quiet", "--json", js], lcores=LCORES_GEN).json["result"]
-                r["fwd_cpu_pct"] = cpu.pct()
-                stop(fwd)
+                fwd_cpu = []
+
+                def stop_fwd(fwd):
+                    fwd_cpu.append(cpu.pct())
+                    stop(fwd)
+                r = env.gen_peer(["--port", memif_client(sock), "--profile", ECHO, "--rate", rate,
+                                  "--duration", str(secs), "--warmup", "1", "--rx-queues", "1",
+                                  "--quiet", "--json", js], fwd, stop_fwd,
+                                 lcores=LCORES_GEN)[0].json["result"]
+                r["fwd_cpu_pct"] = fwd_cpu[0]
                 log("latency %s %s run %d: p50 %.1f p99 %.1f us" % (rate, label, i + 1,
                     r["latency_ns"]["p50"] / 1e3, r["latency_ns"]["p99"] / 1e3))
                 runs[label].append(r)
@@ -439,10 +446,14 @@ def section_ndr(env, quick):
         fwd = start(sock)
         cpu = CpuShare(fwd.pid)
         js = env.path("ndr-%d.json" % env.n)
-        n = env.gen(["--port", memif_client(sock), "--json", js] + args,
-                    lcores=LCORES_GEN, timeout=600).json["ndr"]
-        fcpu = cpu.pct()
-        stop(fwd)
+        fwd_cpu = []
+
+        def stop_fwd(fwd):
+            fwd_cpu.append(cpu.pct())
+            stop(fwd)
+        n = env.gen_peer(["--port", memif_client(sock), "--json", js] + args, fwd, stop_fwd,
+                         lcores=LCORES_GEN, timeout=600)[0].json["ndr"]
+        fcpu = fwd_cpu[0]
         ndr = n["ndr_pps"] if n["found"] else 0.0
         zl = n["zero_loss_pps"]
         capped = n["found"] and n["trials"][0]["pass"]  # the top passed: NDR is at least that

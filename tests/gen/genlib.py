@@ -143,10 +143,18 @@ class Env:
 
     # -- pf-gen --
 
-    def gen(self, args, eal=None, lcores="0@1,1@0", timeout=120, check_rc=0, sigint_after=None):
+    def gen(self, args, eal=None, lcores="0@1,1@0", timeout=120, check_rc=0, sigint_after=None,
+            peer_stop=None):
         """Run pf-gen to the end; returns a Run (rc, out, err, json).
         sigint_after: seconds after pf-gen says it is running (its port is
-        up) to send it SIGINT."""
+        up) to send it SIGINT. peer_stop: a function that stops pf-gen's
+        memif peer; pf-gen then runs with --hold, and once its report is
+        out (it holds the port, not polling) peer_stop() runs and pf-gen
+        exits on the link going down. So the peer is never polling when the
+        other side leaves (DPDK 22.11's memif PMD can crash the one that
+        is)."""
+        if peer_stop is not None:
+            args = list(args) + ["--hold"]
         cmd = [self.pf_gen]
         if eal is not False:
             cmd += EAL_COMMON + ["--file-prefix", self.unique("gen"), "--lcores", lcores]
@@ -165,6 +173,7 @@ class Env:
         self.procs.append(p)
         self.logs += [out_path, err_path]
         sent_sigint = sigint_after is None
+        held = peer_stop is None
         while p.poll() is None:
             if time.time() - t0 > timeout:
                 os.kill(p.pid, signal.SIGKILL)
@@ -177,7 +186,18 @@ class Env:
                         if p.poll() is None:
                             os.kill(p.pid, signal.SIGINT)
                         sent_sigint = True
+            if not held:
+                with open(out_path, errors="replace") as f:
+                    if "\nholding: " in f.read():
+                        held = True
+                        peer_stop()
+                        try:  # the link goes down with the peer
+                            p.wait(timeout=10)
+                        except subprocess.TimeoutExpired:
+                            os.kill(p.pid, signal.SIGINT)
             time.sleep(0.05)
+        if not held:  # pf-gen ended without holding (an error): stop the peer all the same
+            peer_stop()
         with open(out_path, errors="replace") as f:
             r.out = f.read()
         with open(err_path, errors="replace") as f:
@@ -191,6 +211,14 @@ class Env:
             with open(json_path) as f:
                 r.json = json.load(f)
         return r
+
+    def gen_peer(self, args, peer, stop, **kw):
+        """pf-gen against a memif peer process (testpmd, pf-dataplane) that
+        stop(peer) ends, stopped first (gen()'s peer_stop); returns
+        (Run, what stop(peer) returned)."""
+        box = []
+        r = self.gen(args, peer_stop=lambda: box.append(stop(peer)), **kw)
+        return r, box[0]
 
     # -- testpmd --
 

@@ -35,12 +35,16 @@ def test(env):
     sock = env.sock()
     dp = env.dataplane("configs/default.conf", sock)
     js = env.path("dp.json")
-    r = env.gen(["--port", "net_memif0,role=client,socket=%s" % sock,
-                 "--profile", "configs/profiles/default.yaml", "--rate", "5kpps",
-                 "--duration", "3", "--warmup", "0", "--rx-queues", "2", "--json", js],
-                lcores="0@0,1@1")
-    stats = env.pf_stats(dp)
-    final = env.stop_dataplane(dp)
+    stats = {}
+
+    def stop(dp):
+        stats["st"] = env.pf_stats(dp)
+        return env.stop_dataplane(dp)
+    r, final = env.gen_peer(["--port", "net_memif0,role=client,socket=%s" % sock,
+                             "--profile", "configs/profiles/default.yaml", "--rate", "5kpps",
+                             "--duration", "3", "--warmup", "0", "--rx-queues", "2", "--json", js],
+                            dp, stop, lcores="0@0,1@1")
+    stats = stats["st"]
     res = r.json["result"]
     print("pf-gen: sent %d received %d (%d responses, %d errors %r) lost %d reordered %d, "
           "%.0f pps, p50 %.1f us p99 %.1f us"

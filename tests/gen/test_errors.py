@@ -66,6 +66,7 @@ NO_EAL = [
     (["--rx-only"], 2, r"^pf-gen: --rx-only needs --count N"),
     (["--ndr", "--count", "5"], 2, r"^pf-gen: --ndr trials last --trial-seconds; --count does not apply$"),
     (["--ndr", "--pcap-out", "x.pcap"], 2, r"^pf-gen: --ndr needs a port"),
+    (["--hold", "--pcap-out", "x.pcap"], 2, r"^pf-gen: --hold keeps a port up; it cannot be combined with --pcap-out$"),
     (["--profile", "/nonexistent/p.yaml"], 2,
      r"^/nonexistent/p\.yaml: cannot open: No such file or directory$"),
     (["--profile", "{bad}"], 2,

@@ -68,11 +68,10 @@ def test(env):
     tp = env.testpmd(sock)
     port = "net_memif0,role=client,socket=%s" % sock
     js = env.path("run.json")
-    run = env.gen(["--port", port, "--rate", "10kpps", "--duration", "1", "--json", js,
-                   "--quiet"]).json
+    run = env.gen_peer(["--port", port, "--rate", "10kpps", "--duration", "1", "--json", js,
+                        "--quiet"], tp, env.stop_testpmd)[0].json
     valid(run, schema, "run")
     check(run["mode"] == "run" and "ndr" not in run, "run report: mode %r" % run["mode"])
-    env.stop_testpmd(tp)
 
     sock = env.sock()                       # a testpmd for each pf-gen (test_testpmd.py)
     tp = env.testpmd(sock)
@@ -82,11 +81,11 @@ def test(env):
     # From far above what pf-gen can offer (those trials fail as
     # generator-limited) down to a rate it can: the bisection runs. A deep
     # bucket keeps a short preemption from failing the low trials.
-    ndr = env.gen(["--port", port, "--ndr", "--ndr-min", "5kpps", "--ndr-max", "20Mpps",
-                   "--ndr-resolution", "5", "--trial-seconds", "0.5", "--warmup", "0.1",
-                   "--drain-ms", "100", "--bucket", "8192", "--json", js]).json
+    ndr = env.gen_peer(["--port", port, "--ndr", "--ndr-min", "5kpps", "--ndr-max", "20Mpps",
+                        "--ndr-resolution", "5", "--trial-seconds", "0.5", "--warmup", "0.1",
+                        "--drain-ms", "100", "--bucket", "8192", "--json", js],
+                       tp, env.stop_testpmd)[0].json
     valid(ndr, schema, "--ndr")
-    env.stop_testpmd(tp)
     n = ndr["ndr"]
     print("ndr: %s, %d trials: %s" % (n["ndr_pps"], len(n["trials"]),
                                       ", ".join("%.0f %s" % (t["rate_pps"], "pass" if t["pass"] else "fail")

@@ -72,10 +72,10 @@ def test(env):
     sock = env.sock()
     dp = env.dataplane(cfg, sock)
     js = env.path("loss.json")
-    r = env.gen(["--port", "net_memif0,role=client,socket=%s" % sock, "--profile", prof,
-                 "--rate", "2kpps", "--count", "%d" % K, "--warmup", "0", "--rx-queues", "2",
-                 "--json", js], lcores="0@0,1@1")
-    final = env.stop_dataplane(dp)
+    r, final = env.gen_peer(["--port", "net_memif0,role=client,socket=%s" % sock, "--profile", prof,
+                             "--rate", "2kpps", "--count", "%d" % K, "--warmup", "0",
+                             "--rx-queues", "2", "--json", js], dp, env.stop_dataplane,
+                            lcores="0@0,1@1")
     res = r.json["result"]
     print("pf-gen: sent %d received %d lost %d (%.2f %%); pf-dataplane %r"
           % (res["sent"], res["received"], res["lost"], res["loss_pct"], final))

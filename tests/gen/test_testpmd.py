@@ -35,8 +35,8 @@ def test(env):
 
     # 1. A paced run: nothing lost, nothing duplicated or reordered.
     js = env.path("run.json")
-    r = env.gen(["--port", port, "--rate", "%d" % RATE, "--duration", "%d" % SECONDS,
-                 "--warmup", "0.5", "--json", js])
+    r, tp_final = env.gen_peer(["--port", port, "--rate", "%d" % RATE, "--duration", "%d" % SECONDS,
+                                "--warmup", "0.5", "--json", js], tp, env.stop_testpmd)
     res = r.json["result"]
     print("run: sent %d received %d lost %d, tx %.0f pps (asked %d), p50 %.1f us p99 %.1f us"
           % (res["sent"], res["received"], res["lost"], res["throughput"]["tx_pps"], RATE,
@@ -68,12 +68,13 @@ def test(env):
     check("lost           0 (0.0000 %)" in r.out, "text report: no `lost 0` line")
     check(r.out.count(" s  tx ") >= SECONDS, "fewer live lines than seconds:\n" + r.out)
 
-    print("testpmd at exit: %r" % env.stop_testpmd(tp))
+    print("testpmd at exit: %r" % tp_final)
 
     # 2. Until SIGINT: the report so far, exit 0.
     tp, port = fresh_testpmd(env)
     js2 = env.path("sigint.json")
-    r2 = env.gen(["--port", port, "--rate", "5kpps", "--json", js2], sigint_after=2)
+    r2 = env.gen_peer(["--port", port, "--rate", "5kpps", "--json", js2], tp, env.stop_testpmd,
+                      sigint_after=2)[0]
     res2 = r2.json["result"]
     print("sigint: sent %d received %d lost %d" % (res2["sent"], res2["received"], res2["lost"]))
     check(r2.json["interrupted"] is True and res2["interrupted"] is True,
@@ -82,20 +83,17 @@ def test(env):
     check(res2["sent"] > 0 and res2["lost"] == 0, "after SIGINT and the drain: lost %d of %d"
           % (res2["lost"], res2["sent"]))
 
-    env.stop_testpmd(tp)
-
     # 3. --count: exactly that many measured frames.
     tp, port = fresh_testpmd(env)
     js3 = env.path("count.json")
-    r3 = env.gen(["--port", port, "--rate", "10kpps", "--count", "1234", "--warmup", "0.2",
-                  "--json", js3, "--quiet"])
+    r3, tp_final = env.gen_peer(["--port", port, "--rate", "10kpps", "--count", "1234",
+                                 "--warmup", "0.2", "--json", js3, "--quiet"], tp, env.stop_testpmd)
     res3 = r3.json["result"]
     check(res3["sent"] == 1234 and res3["received"] == 1234,
           "--count 1234: sent %d received %d" % (res3["sent"], res3["received"]))
 
-    # (testpmd's own counters are memif's, which reset when the client
-    # leaves: shown, not compared.)
-    print("testpmd at exit: %r" % env.stop_testpmd(tp))
+    # (testpmd's own counters: shown, not compared.)
+    print("testpmd at exit: %r" % tp_final)
 
 
 if __name__ == "__main__":
