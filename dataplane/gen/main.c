@@ -52,8 +52,14 @@ hold_port(struct gen *g)
 	fflush(stdout);
 	while (gen_sigint == sig) {
 		memset(&link, 0, sizeof(link));
-		if (rte_eth_link_get_nowait(g->port, &link) == 0 && !link.link_status)
+		if (rte_eth_link_get_nowait(g->port, &link) == 0 && !link.link_status) {
+			/* memif marks the link down inside its disconnect, which
+			 * the interrupt thread is still running: stopping the
+			 * port now runs a second disconnect beside it (a crash in
+			 * DPDK 22.11). Let it finish first. */
+			rte_delay_us_sleep(500 * 1000);
 			break;
+		}
 		rte_delay_us_sleep(10 * 1000);
 	}
 	printf("hold ended: %s\n", gen_sigint != sig ? "signal" : "link down");
