@@ -80,20 +80,9 @@ el_transform(struct pf_lcore *lc, struct pf_exec *x)
 	RTE_SET_USED(lc);
 	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
-	uint8_t *d;
-	if (!x->width && rte_mbuf_refcnt_read(x->m) == 1) {
-		/* Not a branch of a fan-out (whose outputs are compared or
-		 * joined), and the frame is this lcore's alone: the data changes
-		 * where it is, same length, and the stage has no output to
-		 * commit -- what commit() would write over it. */
-		d = (uint8_t *)(uintptr_t)t.value;
-	} else {
-		size_t at = x->out.len + PF_TLV_HDR_LEN;
-		pf_build_tlv(&x->out, PF_FIELD_DATA, t.value, t.len);
-		if (x->out.err)
-			return -1;
-		d = x->out.buf + at;
-	}
+	uint8_t *d = pf_exec_rewrite(x, &t);
+	if (!d)
+		return -1;
 	switch (op[0]) {
 	/* Case maps without a branch per byte (letters and the rest come
 	 * mixed: a branch would mispredict), which the compiler vectorises. */

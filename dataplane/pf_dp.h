@@ -265,6 +265,24 @@ struct pf_exec {
 	bool absorb;                    /**< the element consumed the request: no answer */
 };
 
+/*
+ * Where a stage may rewrite the value of input field t (same length): the
+ * frame's own bytes when the frame is this lcore's alone -- not a branch
+ * of a fan-out, whose outputs are compared or joined, and no other
+ * reference -- so there is nothing to commit; else a copy appended to the
+ * output, which commit() writes over the input's. NULL when the output
+ * has no room (x->out.err).
+ */
+static inline uint8_t *
+pf_exec_rewrite(struct pf_exec *x, const struct pf_tlv *t)
+{
+	if (!x->width && rte_mbuf_refcnt_read(x->m) == 1)
+		return (uint8_t *)(uintptr_t)t->value;
+	size_t at = x->out.len + PF_TLV_HDR_LEN;
+	pf_build_tlv(&x->out, t->id, t->value, t->len);
+	return x->out.err ? NULL : x->out.buf + at;
+}
+
 /* ---- the process ---- */
 
 struct pf_dp {
