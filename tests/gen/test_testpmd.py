@@ -69,6 +69,12 @@ def test(env):
     check(r.out.count(" s  tx ") >= SECONDS, "fewer live lines than seconds:\n" + r.out)
 
     print("testpmd at exit: %r" % tp_final)
+    # testpmd stopped before pf-gen left (--hold), so its counters cover
+    # the whole run: it received and sent back what pf-gen says it sent.
+    check(tp_final is not None and tp_final["rx"] == res["sent"] + res["warmup_sent"]
+          and tp_final["tx"] == tp_final["rx"] and tp_final["rx_dropped"] == 0,
+          "testpmd forwarded %r, pf-gen sent %d + %d warm-up"
+          % (tp_final, res["sent"], res["warmup_sent"]))
 
     # 2. Until SIGINT: the report so far, exit 0.
     tp, port = fresh_testpmd(env)
@@ -92,8 +98,10 @@ def test(env):
     check(res3["sent"] == 1234 and res3["received"] == 1234,
           "--count 1234: sent %d received %d" % (res3["sent"], res3["received"]))
 
-    # (testpmd's own counters: shown, not compared.)
     print("testpmd at exit: %r" % tp_final)
+    check(tp_final is not None and tp_final["rx"] == 1234 + res3["warmup_sent"]
+          and tp_final["tx"] == tp_final["rx"],
+          "--count 1234: testpmd forwarded %r, warm-up %d" % (tp_final, res3["warmup_sent"]))
 
 
 if __name__ == "__main__":
