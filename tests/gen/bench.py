@@ -201,6 +201,16 @@ class CpuShare:
         return 100.0 * (n1 - n0) / (t1 - t0)
 
 
+def cpu_then(cpu, stop):
+    """A stop(fwd) for Env.gen_peer() that first takes the forwarder's CPU
+    share (CpuShare cpu) and returns it."""
+    def f(fwd):
+        pct = cpu.pct()
+        stop(fwd)
+        return pct
+    return f
+
+
 def memif_client(sock):
     # rsize=14: 16384-slot rings (the client sets the ring size), so that a
     # few milliseconds off the CPU -- this machine is shared -- do not
@@ -372,16 +382,12 @@ def section_latency(env, quick):
                 fwd = start(sock)
                 cpu = CpuShare(fwd.pid)
                 js = env.path("lat-%s-%d.json" % (rate, env.n))
-                fwd_cpu = []
-
-                def stop_fwd(fwd):
-                    fwd_cpu.append(cpu.pct())
-                    stop(fwd)
-                r = env.gen_peer(["--port", memif_client(sock), "--profile", ECHO, "--rate", rate,
-                                  "--duration", str(secs), "--warmup", "1", "--rx-queues", "1",
-                                  "--quiet", "--json", js], fwd, stop_fwd,
-                                 lcores=LCORES_GEN)[0].json["result"]
-                r["fwd_cpu_pct"] = fwd_cpu[0]
+                run, fwd_cpu = env.gen_peer(
+                    ["--port", memif_client(sock), "--profile", ECHO, "--rate", rate,
+                     "--duration", str(secs), "--warmup", "1", "--rx-queues", "1",
+                     "--quiet", "--json", js], fwd, cpu_then(cpu, stop), lcores=LCORES_GEN)
+                r = run.json["result"]
+                r["fwd_cpu_pct"] = fwd_cpu
                 log("latency %s %s run %d: p50 %.1f p99 %.1f us" % (rate, label, i + 1,
                     r["latency_ns"]["p50"] / 1e3, r["latency_ns"]["p99"] / 1e3))
                 runs[label].append(r)
@@ -446,14 +452,9 @@ def section_ndr(env, quick):
         fwd = start(sock)
         cpu = CpuShare(fwd.pid)
         js = env.path("ndr-%d.json" % env.n)
-        fwd_cpu = []
-
-        def stop_fwd(fwd):
-            fwd_cpu.append(cpu.pct())
-            stop(fwd)
-        n = env.gen_peer(["--port", memif_client(sock), "--json", js] + args, fwd, stop_fwd,
-                         lcores=LCORES_GEN, timeout=600)[0].json["ndr"]
-        fcpu = fwd_cpu[0]
+        run, fcpu = env.gen_peer(["--port", memif_client(sock), "--json", js] + args, fwd,
+                                 cpu_then(cpu, stop), lcores=LCORES_GEN, timeout=600)
+        n = run.json["ndr"]
         ndr = n["ndr_pps"] if n["found"] else 0.0
         zl = n["zero_loss_pps"]
         capped = n["found"] and n["trials"][0]["pass"]  # the top passed: NDR is at least that
