@@ -69,13 +69,106 @@ el_consumer(struct pf_lcore *lc, struct pf_exec *x)
 	return 0;
 }
 
-/* DF.tr: maps the data field; arg is upper (default), lower, reverse,
- * rot13 or none. */
+/*
+ * DF.tr: maps the data field where it is; arg is upper (the default when
+ * empty), lower, reverse, rot13 or none.
+ *
+ * Case maps go 8 bytes at a time (SWAR): letters(w, lo) has 0x20 in each
+ * byte of w that lies in lo..lo+25 (bytes over 0x7f excluded), and a case
+ * map flips that bit. Both maps are idempotent, so the last word overlaps
+ * the one before rather than ending in a byte loop.
+ */
+static inline uint64_t
+letters(uint64_t w, uint8_t lo)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = ones << 7;
+	uint64_t x = w & ~high;                         /* 7 bits a byte: no carries */
+	uint64_t ge = x + ones * (uint8_t)(0x80 - lo);       /* high bit: x >= lo */
+	uint64_t past = x + ones * (uint8_t)(0x80 - lo - 26); /* x >= lo + 26 */
+
+	return ((ge ^ past) & ~w & high) >> 2;
+}
+
+static inline void
+map_case(uint8_t *d, unsigned int len, uint8_t lo)
+{
+	uint64_t w;
+
+	if (len < 8) {
+		for (unsigned int i = 0; i < len; i++)
+			d[i] = (uint8_t)(d[i] ^ (((uint8_t)(d[i] - lo) < 26) << 5));
+		return;
+	}
+	for (unsigned int i = 0; i + 8 < len; i += 8) {
+		memcpy(&w, d + i, 8);
+		w ^= letters(w, lo);
+		memcpy(d + i, &w, 8);
+	}
+	memcpy(&w, d + len - 8, 8);
+	w ^= letters(w, lo);
+	memcpy(d + len - 8, &w, 8);
+}
+
+static void
+tr_upper(uint8_t *d, unsigned int len)
+{
+	map_case(d, len, 'a');
+}
+
+static void
+tr_lower(uint8_t *d, unsigned int len)
+{
+	map_case(d, len, 'A');
+}
+
+static void
+tr_rot13(uint8_t *d, unsigned int len)
+{
+	for (unsigned int i = 0; i < len; i++) {
+		uint8_t c = d[i];
+		if (c >= 'a' && c <= 'z')
+			d[i] = (uint8_t)('a' + (c - 'a' + 13) % 26);
+		else if (c >= 'A' && c <= 'Z')
+			d[i] = (uint8_t)('A' + (c - 'A' + 13) % 26);
+	}
+}
+
+static void
+tr_reverse(uint8_t *d, unsigned int len)
+{
+	for (unsigned int i = 0; i < len / 2; i++) {
+		uint8_t c = d[i];
+		d[i] = d[len - 1 - i];
+		d[len - 1 - i] = c;
+	}
+}
+
+static void
+tr_none(uint8_t *d, unsigned int len)
+{
+	RTE_SET_USED(d);
+	RTE_SET_USED(len);
+}
+
+static pf_rewrite_fn
+tr_for(const char *arg)
+{
+	static const struct { const char *name; pf_rewrite_fn fn; } maps[] = {
+		{ "", tr_upper }, { "upper", tr_upper }, { "lower", tr_lower },
+		{ "reverse", tr_reverse }, { "rot13", tr_rot13 }, { "none", tr_none },
+	};
+
+	for (size_t i = 0; i < RTE_DIM(maps); i++)
+		if (strcmp(arg, maps[i].name) == 0)
+			return maps[i].fn;
+	return NULL;
+}
+
+/* The table build resolved the capability's arg (cap->rewrite). */
 static int
 el_transform(struct pf_lcore *lc, struct pf_exec *x)
 {
 	struct pf_tlv t;
-	const char *op = x->arg[0] ? x->arg : "upper";
 
 	RTE_SET_USED(lc);
 	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
@@ -83,37 +176,7 @@ el_transform(struct pf_lcore *lc, struct pf_exec *x)
 	uint8_t *d = pf_exec_rewrite(x, &t);
 	if (!d)
 		return -1;
-	switch (op[0]) {
-	/* Case maps without a branch per byte (letters and the rest come
-	 * mixed: a branch would mispredict), which the compiler vectorises. */
-	case 'u':
-		for (unsigned int i = 0; i < t.len; i++)
-			d[i] = (uint8_t)(d[i] - (((uint8_t)(d[i] - 'a') < 26) << 5));
-		break;
-	case 'l':
-		for (unsigned int i = 0; i < t.len; i++)
-			d[i] = (uint8_t)(d[i] + (((uint8_t)(d[i] - 'A') < 26) << 5));
-		break;
-	case 'r':
-		if (op[1] == 'o') {
-			for (unsigned int i = 0; i < t.len; i++) {
-				uint8_t c = d[i];
-				if (c >= 'a' && c <= 'z')
-					d[i] = (uint8_t)('a' + (c - 'a' + 13) % 26);
-				else if (c >= 'A' && c <= 'Z')
-					d[i] = (uint8_t)('A' + (c - 'A' + 13) % 26);
-			}
-		} else {
-			for (unsigned int i = 0; i < t.len / 2; i++) {
-				uint8_t c = d[i];
-				d[i] = d[t.len - 1 - i];
-				d[t.len - 1 - i] = c;
-			}
-		}
-		break;
-	default: /* none */
-		break;
-	}
+	x->cap->rewrite(d, t.len);
 	return 0;
 }
 
@@ -228,7 +291,8 @@ static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
 	[1] = { .name = "sequence", .identity = true },
 	[3] = { .name = "loop", .run = el_loop, .needs = NEEDS(DATA) },
 	[6] = { .name = "consumer", .run = el_consumer },
-	[7] = { .name = "transform", .run = el_transform, .needs = NEEDS(DATA) },
+	[7] = { .name = "transform", .run = el_transform, .needs = NEEDS(DATA),
+		.rewrite_for = tr_for, .args = "upper, lower, reverse, rot13 or none" },
 	[8] = { .name = "aggregate", .run = el_aggregate, .needs = NEEDS(KEY) },
 	[12] = { .name = "pattern", .run = el_pattern, .needs = NEEDS(DATA) },
 	[14] = { .name = "broadcast", .identity = true },

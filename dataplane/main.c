@@ -172,20 +172,28 @@ print_summary(FILE *f, const struct pf_config *cfg, uint32_t n_rules)
 	}
 }
 
-/* Every capability must name an element with a built-in behaviour. */
+/* Every capability must name an element with a built-in behaviour, and an
+ * arg that behaviour knows. */
 static int
 check_behaviours(const struct pf_config *cfg, char *err, size_t errlen)
 {
 	for (int i = 0; i < cfg->n_caps; i++) {
 		const struct pf_cap_conf *c = &cfg->caps[i];
 		const struct pf_element *e = pf_element_at(c->group, c->element);
-		if (!pf_element_ops(e->number)) {
+		const struct pf_element_ops *ops = pf_element_ops(e->number);
+		if (!ops) {
 			snprintf(err, errlen,
 				 "%s:%d: capabilities[%d].element: expected an element with a "
 				 "built-in behaviour, found %s.%s (not implemented in this version)",
 				 cfg->path, c->line, i, pf_group_get(c->group)->symbol,
 				 e->symbol);
 			return -ENOTSUP;
+		}
+		if (ops->rewrite_for && !ops->rewrite_for(c->arg)) {
+			snprintf(err, errlen, "%s:%d: capabilities[%d].arg: expected %s for %s.%s, "
+				 "found \"%s\"", cfg->path, c->line, i, ops->args,
+				 pf_group_get(c->group)->symbol, e->symbol, c->arg);
+			return -EINVAL;
 		}
 	}
 	return 0;

@@ -100,6 +100,9 @@ struct pf_exec;
 /** Behaviour of an element: reads the input, appends output TLVs. */
 typedef int (*pf_element_fn)(struct pf_lcore *lc, struct pf_exec *x);
 
+/** A rewrite of a field's bytes where they are, the same length. */
+typedef void (*pf_rewrite_fn)(uint8_t *d, unsigned int len);
+
 struct pf_element_ops {
 	const char *name;
 	pf_element_fn run; /**< NULL for an identity */
@@ -108,6 +111,11 @@ struct pf_element_ops {
 	bool identity;  /**< answers with its input, no output, no state: a
 			     stage of it is counted, never run, and RX's fast
 			     path may answer it */
+	/** For an element whose whole work is a rewrite of the data field
+	 * (no other output, no state): its rewrite for a capability's arg,
+	 * NULL for an arg it does not know. RX's fast path may run it. */
+	pf_rewrite_fn (*rewrite_for)(const char *arg);
+	const char *args; /**< the args rewrite_for knows, for messages */
 };
 
 /**
@@ -124,13 +132,15 @@ struct pf_cap_rt {
 	uint8_t group;                  /**< conf->group */
 	uint8_t element;                /**< conf->element */
 	uint8_t audit;                  /**< conf->effects has audit_log */
+	uint8_t fast_rewrites;          /**< when fast: it (a stage) rewrites the data */
 	const struct pf_cap_conf *conf; /**< points into tables->cfg */
 	uint16_t slot;                  /**< stats slot */
 	uint8_t number;                 /**< element's atomic number */
 	uint8_t n_stages;               /**< 0: a single element */
 	uint8_t needs_flow;             /**< placement may read meta->flow_hash */
-	uint8_t fast;                   /**< RX may answer it on fast_lcore (pf_fast) */
+	uint8_t fast;                   /**< RX may answer it on fast_lcore (rx.c) */
 	uint16_t fast_lcore;            /**< its only lcore, when fast */
+	pf_rewrite_fn rewrite;          /**< its data rewrite (ops->rewrite_for) */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
 	pf_element_fn run;              /**< element behaviour, NULL: an identity */

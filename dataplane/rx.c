@@ -634,13 +634,30 @@ wire32(uint8_t b0, uint8_t b1, uint8_t b2, uint8_t b3)
 	return ld32(b);
 }
 
+/* The data field's value in a payload pf_tlv_walk() accepted, whose mask
+ * has the field. */
+static inline uint8_t *
+data_field(uint8_t *p, uint16_t *len)
+{
+	for (;;) {
+		uint16_t id = (uint16_t)((p[0] << 8) | p[1]);
+		uint16_t l = (uint16_t)((p[2] << 8) | p[3]);
+		if (id == PF_FIELD_DATA) {
+			*len = l;
+			return p + PF_TLV_HDR_LEN;
+		}
+		p += PF_TLV_HDR_LEN + l;
+	}
+}
+
 /*
  * The fast path. Most requests have one shape: untagged Ethernet, IPv4
  * without options, UDP to our port, a well-formed request that names a
  * capability (or whose intent's verdict the classification cache holds)
- * RX may answer by itself (pf_cap_rt.fast: one element that
- * answers with its input, on this lcore only, no roles, rate or audit
- * record) and carries what it requires. One pass over such a frame checks
+ * RX may answer by itself (pf_cap_rt.fast: one element that answers with
+ * its input, as it is or with its data rewritten where it is, on this
+ * lcore only, no roles, rate or audit record) and carries what it
+ * requires. One pass over such a frame checks
  * what handle() would and turns it into the response. It only ever says
  * yes: anything else -- every error, every drop, every other shape --
  * leaves the frame untouched for handle(), which starts over. The answer,
@@ -741,6 +758,26 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
 	    plen > cap->max_payload || (cap->requires & ~mask))
 		return NULL;
+	/* A molecule's answer starts with its stage trace, a field of its
+	 * own (commit() of finish()'s output): the request must not carry
+	 * one, and the longer payload must fit where commit() puts it. */
+	uint32_t grow = 0;
+	if (cap->n_stages) {
+		grow = PF_TLV_HDR_LEN + 2u * cap->n_stages;
+		if ((mask & pf_field_bit(PF_FIELD_STAGE)) ||
+		    plen + grow > RTE_MIN(sizeof(lc->merge), (size_t)PF_MAX_PAYLOAD) ||
+		    l5 + PF_HDR_LEN + plen + grow > (uint32_t)m->buf_len - m->data_off)
+			return NULL;
+	}
+	/* An element that rewrites the data where it is (DF.tr): the frame
+	 * must be this lcore's alone, as for pf_exec_rewrite(). */
+	uint8_t *data = NULL;
+	uint16_t data_len = 0;
+	if (cap->fast_rewrites) {
+		if (!(mask & pf_field_bit(PF_FIELD_DATA)) || rte_mbuf_refcnt_read(m) != 1)
+			return NULL;
+		data = data_field(pf + PF_HDR_LEN, &data_len);
+	}
 
 	/* Accepted: what classify(), pf_route(), run_single() and respond()
 	 * do. */
@@ -754,19 +791,50 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	pf[6] = (uint8_t)(cap->id >> 8);
 	pf[7] = (uint8_t)cap->id;
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
+	if (!cap->n_stages) {
+		if (data)
+			cap->rewrite(data, data_len);
+	} else {
+		/* run_stages(): each stage in turn here, then finish() puts
+		 * the trace of (element, lcore) per stage before the rest. */
+		uint8_t *p = pf + PF_HDR_LEN;
+		for (unsigned int s = 0; s < cap->n_stages; s++)
+			if (cap->stage[s].cap->rewrite)
+				cap->stage[s].cap->rewrite(data, data_len);
+		memmove(p + grow, p, plen);
+		p[0] = 0;
+		p[1] = PF_FIELD_STAGE;
+		p[2] = 0;
+		p[3] = (uint8_t)(grow - PF_TLV_HDR_LEN);
+		for (unsigned int s = 0; s < cap->n_stages; s++) {
+			p[PF_TLV_HDR_LEN + 2 * s] = cap->stage[s].cap->number;
+			p[PF_TLV_HDR_LEN + 2 * s + 1] = (uint8_t)lc->lcore_id;
+		}
+		plen += grow;
+		pf[12] = (uint8_t)(plen >> 8);
+		pf[13] = (uint8_t)plen;
+	}
 	pf_turn_around_at(m, (uint16_t)l3, sizeof(*ip), (uint16_t)l5, (uint16_t)plen);
 	return cap;
 }
 
 /* Count a run of n fast answers of one capability: an execution of its
- * element each, and an answer received at now. */
+ * element (of each stage of a molecule) each, and an answer received at
+ * now. */
 static inline void
 fast_count(struct pf_lcore *lc, const struct pf_cap_rt *cap, uint32_t n, uint64_t now)
 {
 	struct pf_stats_lcore *st = lc->st;
 
-	st->element_exec[cap->number] += n;
-	st->group_exec[pf_elements[cap->number - 1].group] += n;
+	if (!cap->n_stages) {
+		st->element_exec[cap->number] += n;
+		st->group_exec[pf_elements[cap->number - 1].group] += n;
+	}
+	for (unsigned int s = 0; s < cap->n_stages; s++) {
+		unsigned int number = cap->stage[s].cap->number;
+		st->element_exec[number] += n;
+		st->group_exec[pf_elements[number - 1].group] += n;
+	}
 	st->fast_path += n;
 	pf_count_latency(lc, cap->slot, false, now, n);
 }
@@ -801,6 +869,9 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		hint.state = -1;
+		hint.verdict = 0;
+		hint.cap_id = 0;
+		hint.h = 0;
 		hint.shape = false;
 		hint.cap = NULL;
 		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {

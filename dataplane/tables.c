@@ -57,6 +57,35 @@ check_lcores_running(const struct pf_dp *dp, const struct pf_lcore_set *s,
 	return 0;
 }
 
+/*
+ * A molecule RX's fast path may run: every stage answers with its input,
+ * as it is or with the data rewritten where it is, and every stage runs on
+ * one lcore -- the first stage's only lcore, and each later one there by a
+ * covalent bond or by a policy of that one lcore (run_stages() places them
+ * so). Sets fast_lcore and fast_rewrites.
+ */
+static bool
+fast_molecule(struct pf_cap_rt *rt)
+{
+	rt->fast_rewrites = 0;
+	for (int s = 0; s < rt->n_stages; s++) {
+		const struct pf_cap_rt *sc = rt->stage[s].cap;
+		const struct pf_policy *p = &sc->policy;
+		uint8_t bond = rt->stage[s].bond;
+
+		if (sc->run && !sc->rewrite)
+			return false;
+		rt->fast_rewrites |= sc->rewrite != NULL;
+		if (s > 0 && bond == PF_BOND_COVALENT)
+			continue;
+		if ((s > 0 && bond == PF_BOND_METALLIC && rt->stage[s].width > 1) ||
+		    p->lcores.n != 1 || (s > 0 && p->lcores.ids[0] != rt->fast_lcore))
+			return false;
+		rt->fast_lcore = p->lcores.ids[0];
+	}
+	return true;
+}
+
 int
 pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 		struct pf_tables **out, char *err, size_t errlen)
@@ -123,6 +152,12 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 		rt->audit = (c->effects & PF_EFFECT_AUDIT) != 0;
 		rt->number = e->number;
 		rt->run = ops->run;
+		rt->rewrite = NULL;
+		if (ops->rewrite_for && !(rt->rewrite = ops->rewrite_for(c->arg))) {
+			snprintf(err, errlen, "capabilities[%d] (%s): arg: expected %s, found \"%s\"",
+				 i, c->name, ops->args, c->arg);
+			goto fail;
+		}
 		rt->slot = stats_slot(dp, c->id);
 		rt->policy = *pf_config_policy(cfg, c);
 		snprintf(what, sizeof(what), "capabilities[%d].routing.lcores", i);
@@ -171,12 +206,14 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 		 * among several lcores may use it. */
 		rt->needs_flow = rt->n_stages || rt->policy.lcores.n > 1;
 		/* What RX's fast path may answer by itself: one element that
-		 * answers with its input, on one lcore, nothing to check
-		 * beyond the frame (no roles, rate or audit record). */
-		rt->fast = dp->cfg->fast_path && ops->identity && !rt->n_stages &&
+		 * answers with its input, as it is or rewritten where it is,
+		 * on one lcore, nothing to check beyond the frame (no roles,
+		 * rate or audit record). */
+		rt->fast = dp->cfg->fast_path && (ops->identity || rt->rewrite) && !rt->n_stages &&
 			   rt->policy.replicate == 1 && rt->policy.lcores.n == 1 &&
 			   !rt->roles && !rt->rate_pps && !rt->audit;
 		rt->fast_lcore = rt->policy.lcores.ids[0];
+		rt->fast_rewrites = rt->rewrite != NULL;
 		t->slot_of[c->id] = (uint16_t)(i + 1);
 		if (!t->by_element[e->number])
 			t->by_element[e->number] = c->id;
@@ -199,6 +236,9 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 			rt->stage[s].bond = rt->mol->stages[s].bond;
 			rt->stage[s].width = rt->mol->stages[s].width;
 		}
+		if (rt->n_stages)
+			rt->fast = dp->cfg->fast_path && !rt->roles && !rt->rate_pps &&
+				   !rt->audit && fast_molecule(rt);
 	}
 	t->n_sessions = cfg->n_sessions;
 	memcpy(t->sessions, cfg->sessions, cfg->n_sessions * sizeof(t->sessions[0]));

@@ -352,6 +352,12 @@ def _builtins_args(build, ck):
     t = Traffic()
     text = b"Hello, World! abc-XYZ 123"
     tr = {cap: t.request(cap, [(F_DATA, text)]) for cap in (1, 2, 3, 4, 5)}
+    # Case maps go a word at a time: every byte value, and every length
+    # around a word's, of bytes at the letters' edges
+    edges = b"`aAzZ@[{\x80\xc1\xe1\xfa\xdb\x7f mQ"
+    texts = [bytes(range(256)), b""] + [(edges * 3)[i:i + n] for n in range(1, 25)
+                                          for i in (0, 7)]
+    more = {cap: [(x, t.request(cap, [(F_DATA, x)])) for x in texts] for cap in (1, 5)}
     loops = {cap: t.request(cap, [(F_DATA, b"loop data")]) for cap in (6, 7)}
     cons = [t.request(8, [], session=20) for _ in range(7)]
     res = Dataplane(build, "dp-builtins-args", "tests/integration/configs/elements.conf",
@@ -363,6 +369,11 @@ def _builtins_args(build, ck):
     for cap, k in tr.items():
         pf = check_answer(ck, t, res, k, "transform " + names[cap], cap=cap)
         ck.eq(pf and tlv_get(pf, F_DATA), want[cap], "transform %s: data" % names[cap])
+    for cap, sent in more.items():
+        for x, k in sent:
+            pf = check_answer(ck, t, res, k, "transform %s of %r" % (names[cap], x), cap=cap)
+            ck.eq(pf and tlv_get(pf, F_DATA), x.lower() if cap == 1 else x.upper(),
+                  "transform %s of %r: data" % (names[cap], x))
     for cap, n in ((6, 1), (7, 3)):
         v = 0
         for _ in range(n):
@@ -1540,6 +1551,21 @@ capabilities:
         ck.eq(rc, 1, "--check-config with MC.sp (no behaviour): exit code")
         ck.ok(nobeh + ":6:" in err and "MC.sp" in err,
               "--check-config with MC.sp: message %r" % err)
+        # a transform arg DF.tr does not know
+        badarg = write("badarg.conf", """\
+ports:
+  - { name: p0, device: net_null0, rx_lcores: [1] }
+groups:
+  DF: { lcores: [1] }
+capabilities:
+  - { id: 1, name: shout, element: DF.tr, arg: upper }
+  - { id: 2, name: yell, element: DF.tr, arg: uppercase }
+""")
+        rc, out, err = _run_cli(build, ["--check-config", badarg])
+        ck.eq(rc, 1, "--check-config with DF.tr arg uppercase: exit code")
+        ck.ok(badarg + ":7: capabilities[1].arg: expected upper, lower, reverse, rot13 or "
+              "none for DF.tr, found \"uppercase\"" in err,
+              "--check-config with DF.tr arg uppercase: message %r" % err)
         # rules file that does not exist
         norules = write("norules.conf", """\
 dataplane: { rules: /nonexistent/x.rules }
@@ -1698,14 +1724,40 @@ FAST_RULES = """rules:
 """
 
 
+# Capabilities and molecules sc_fastpath adds to configs/default.conf, all
+# on lcore 1 but `spread` (its second stage, transform, may run on lcore 2)
+# and `guarded` (roles): FAST_CAPS maps the ones the fast path may answer to
+# their (group, element) and whether they are molecules.
+FAST_CAPS_CONF = """\
+  - { id: 11, name: shout, element: DF.tr, arg: upper, routing: { lcores: [1] } }
+  - { id: 12, name: mirror, element: DF.tr, arg: reverse, routing: { lcores: [1] } }
+  - { id: 13, name: louder, element: DF.tr, molecule: louder }
+  - { id: 14, name: mirrored, element: DF.tr, molecule: mirrored }
+  - { id: 15, name: spread, element: DF.tr, molecule: spread }
+  - { id: 16, name: guarded, element: DF.tr, molecule: louder, roles: [operator] }
+"""
+FAST_MOLECULES_CONF = """\
+  - { name: louder, stages: [shout, { capability: echo, bond: covalent }] }
+  - name: mirrored
+    stages: [mirror, { capability: shout, bond: ionic }, { capability: echo, bond: vdw },
+             { capability: shout, bond: metallic }]
+  - { name: spread, stages: [shout, { capability: transform, bond: ionic }] }
+"""
+DF_TR = (pfpkt.GROUP_ID["DF"], 3)
+FAST_CAPS = {1: ((pfpkt.GROUP_ID["CF"], 1), False), 11: (DF_TR, False), 12: (DF_TR, False),
+             13: (DF_TR, True), 14: (DF_TR, True)}
+
+
 def _fast_eligible(pkt, seen):
     """Whether RX's fast path should answer this packet, by the oracle's
     decode (docs/architecture.md, "The fast path"): untagged IPv4 without
     options, right checksum, not a fragment, UDP to the PacketFlow port, a
-    well-formed request for echo (CF.seq on lcore 1 only, no roles, rate or
-    audit) carrying data, no NOREPLY, group/element absent or CF.seq's.
-    Echo is named (capability 1) or classified by FAST_RULES from an intent
-    of under 64 bytes already seen (in `seen`: its verdict is cached)."""
+    well-formed request for one of FAST_CAPS (echo, transforms and
+    molecules of them on lcore 1 only, no roles, rate or audit) carrying
+    data, no NOREPLY, group/element absent or the capability's; for a
+    molecule, no stage field (its answer adds one). Echo is named
+    (capability 1) or classified by FAST_RULES from an intent of under 64
+    bytes already seen (in `seen`: its verdict is cached)."""
     d = pfpkt.decode_packet(pkt)
     eth, ip, udp, pf = d.get("eth", {}), d.get("ip"), d.get("udp"), d.get("pf")
     if eth.get("vlans") or eth.get("type") != pfpkt.ETH_IPV4 or not ip or not udp:
@@ -1725,9 +1777,13 @@ def _fast_eligible(pkt, seen):
         seen.add(text)
         if not hit or not re.search(rb"echo\s+this", text) or b"shout" in text:
             return False
-    elif pf["capability"] != 1:
+    elif pf["capability"] not in FAST_CAPS:
         return False
-    if pf["flags"] & pfpkt.FLAG_NOREPLY or pf["group"] not in (0, 1) or pf["element"] not in (0, 1):
+    (group, element), molecule = FAST_CAPS.get(pf["capability"], FAST_CAPS[1])
+    if pf["flags"] & pfpkt.FLAG_NOREPLY or pf["group"] not in (0, group) or \
+            pf["element"] not in (0, element):
+        return False
+    if molecule and any(i == F_STAGE for i, _ in pf["tlvs"]):
         return False
     return any(i == F_DATA for i, _ in pf["tlvs"]) and len(d["payload"]) - 40 <= 1400
 
@@ -1762,6 +1818,22 @@ def sc_fastpath(build, ck):
     t.request(2, D, session=746)                               # DF: two lcores
     t.request(1, D, session=747, l2=dict(pad=30))
     t.request(1, D, session=748, l2=dict(ttl=1))
+    # transforms and molecules of them: every data length around a word's,
+    # the shapes, no data, a stage field of the request's own, roles
+    df = pfpkt.GROUP_ID["DF"]
+    for cap in (11, 12, 13, 14, 15, 16):
+        for n in (0, 1, 7, 8, 9, 16, 17, 33):
+            t.request(cap, [(F_DATA, b"aZ{`@ mixed Case"[:n] * 3)], session=800 + cap)
+        for kw in (dict(group=df, element=3), dict(group=df), dict(group=df, element=4),
+                   dict(group=cf), dict(flags=pfpkt.FLAG_NOREPLY), dict(flags=pfpkt.FLAG_TRACE)):
+            t.request(cap, D, session=820 + cap, **kw)
+        t.request(cap, [], session=840 + cap)                             # no data
+        t.request(cap, [(F_KEY, b"k")] + D, session=840 + cap)
+        t.request(cap, D + [(F_STAGE, b"\x01\x02\x03\x04")], session=860 + cap)
+        t.request(cap, D + [(F_STAGE, b"\x01\x02")], session=860 + cap)
+        t.request(cap, D, session=150)                                    # an operator
+        t.request(cap, [(F_DATA, b"m" * 1390)], session=880 + cap)
+        t.request(cap, [(F_DATA, b"m" * 1396)], session=880 + cap)         # 1400 bytes
     # a UDP datagram shorter than its IP packet: the request ends with UDP
     fr = pfpkt.frame(capability=1, tlvs=D, session_id=749, seq=1)
     t.add(pfpkt.udp_packet(fr + b"trailer", udp_len=8 + len(fr)))
@@ -1792,6 +1864,8 @@ def sc_fastpath(build, ck):
     with open(DEFAULT_CONF) as f:
         template = f.read()
     template = template.replace("rules: rules/example.rules", "rules: fast.rules")
+    template = template.replace("\nmolecules:\n", "\n" + FAST_CAPS_CONF + "molecules:\n")
+    template = template.rstrip("\n") + "\n" + FAST_MOLECULES_CONF
     tmp = harness.tempfile.mkdtemp(prefix="pf-it-fastpath-")
     runs = {}
     try:
@@ -1820,7 +1894,8 @@ def sc_fastpath(build, ck):
                 "element_errors", "classified", "passed", "classify_cache_hits",
                 "classify_cache_misses", "rule_hits"):
         ck.eq(on.totals[key], off.totals[key], "totals.%s, fast path on vs off" % key)
-    for name in ("echo", "transform"):
+    for name in ("echo", "transform", "shout", "mirror", "louder", "mirrored", "spread",
+                 "guarded"):
         for field in ("exec", "errors"):
             ck.eq(cap_stat(on, name, field), cap_stat(off, name, field),
                   "%s %s, fast path on vs off" % (name, field))
