@@ -650,6 +650,35 @@ data_field(uint8_t *p, uint16_t *len)
 	}
 }
 
+/* A molecule on the fast path: what run_stages() does, each stage in turn
+ * here, then finish() putting the trace of (element, lcore) per stage
+ * before the rest of the payload (fast_answer() checked there is room).
+ * Returns the new payload length. */
+static __rte_noinline uint32_t
+fast_stages(const struct pf_lcore *lc, const struct pf_cap_rt *cap, uint8_t *pf,
+	    uint32_t plen, uint8_t *data, uint16_t data_len)
+{
+	uint8_t *p = pf + PF_HDR_LEN;
+	unsigned int trace = 2u * cap->n_stages;
+
+	for (unsigned int s = 0; s < cap->n_stages; s++)
+		if (cap->stage[s].cap->rewrite)
+			cap->stage[s].cap->rewrite(data, data_len);
+	memmove(p + PF_TLV_HDR_LEN + trace, p, plen);
+	p[0] = 0;
+	p[1] = PF_FIELD_STAGE;
+	p[2] = 0;
+	p[3] = (uint8_t)trace;
+	for (unsigned int s = 0; s < cap->n_stages; s++) {
+		p[PF_TLV_HDR_LEN + 2 * s] = cap->stage[s].cap->number;
+		p[PF_TLV_HDR_LEN + 2 * s + 1] = (uint8_t)lc->lcore_id;
+	}
+	plen += PF_TLV_HDR_LEN + trace;
+	pf[12] = (uint8_t)(plen >> 8);
+	pf[13] = (uint8_t)plen;
+	return plen;
+}
+
 /*
  * The fast path. Most requests have one shape: untagged Ethernet, IPv4
  * without options, UDP to our port, a well-formed request that names a
@@ -791,29 +820,10 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	pf[6] = (uint8_t)(cap->id >> 8);
 	pf[7] = (uint8_t)cap->id;
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
-	if (!cap->n_stages) {
-		if (data)
-			cap->rewrite(data, data_len);
-	} else {
-		/* run_stages(): each stage in turn here, then finish() puts
-		 * the trace of (element, lcore) per stage before the rest. */
-		uint8_t *p = pf + PF_HDR_LEN;
-		for (unsigned int s = 0; s < cap->n_stages; s++)
-			if (cap->stage[s].cap->rewrite)
-				cap->stage[s].cap->rewrite(data, data_len);
-		memmove(p + grow, p, plen);
-		p[0] = 0;
-		p[1] = PF_FIELD_STAGE;
-		p[2] = 0;
-		p[3] = (uint8_t)(grow - PF_TLV_HDR_LEN);
-		for (unsigned int s = 0; s < cap->n_stages; s++) {
-			p[PF_TLV_HDR_LEN + 2 * s] = cap->stage[s].cap->number;
-			p[PF_TLV_HDR_LEN + 2 * s + 1] = (uint8_t)lc->lcore_id;
-		}
-		plen += grow;
-		pf[12] = (uint8_t)(plen >> 8);
-		pf[13] = (uint8_t)plen;
-	}
+	if (cap->n_stages)
+		plen = fast_stages(lc, cap, pf, plen, data, data_len);
+	else if (data)
+		cap->rewrite(data, data_len);
 	pf_turn_around_at(m, (uint16_t)l3, sizeof(*ip), (uint16_t)l5, (uint16_t)plen);
 	return cap;
 }
@@ -863,15 +873,13 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	uint32_t run_n = 0;
 	struct rte_mbuf *ans[PF_BURST_MAX];
 	unsigned int n_ans = 0;
-	struct cls_hint hint;
+	/* What state says is not set is not read; set once, for the compiler. */
+	struct cls_hint hint = { .verdict = 0, .cap_id = 0, .h = 0 };
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		hint.state = -1;
-		hint.verdict = 0;
-		hint.cap_id = 0;
-		hint.h = 0;
 		hint.shape = false;
 		hint.cap = NULL;
 		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
