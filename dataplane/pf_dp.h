@@ -118,6 +118,10 @@ struct pf_element_ops {
 	const char *args; /**< the args rewrite_for knows, for messages */
 };
 
+/* pf_cap_rt.fast_work: what RX's fast path does for it besides answering. */
+#define PF_FAST_REWRITE 1 /**< its element, or a stage's, rewrites the data */
+#define PF_FAST_STAGES 2  /**< a molecule: its stage trace is added */
+
 /**
  * A capability as the hot path sees it. The fields RX reads for every
  * request are copied from the conf, first, so that admission touches this
@@ -132,7 +136,7 @@ struct pf_cap_rt {
 	uint8_t group;                  /**< conf->group */
 	uint8_t element;                /**< conf->element */
 	uint8_t audit;                  /**< conf->effects has audit_log */
-	uint8_t fast_rewrites;          /**< when fast: it (a stage) rewrites the data */
+	uint8_t fast_work;              /**< when fast, PF_FAST_*: more than an identity */
 	const struct pf_cap_conf *conf; /**< points into tables->cfg */
 	uint16_t slot;                  /**< stats slot */
 	uint8_t number;                 /**< element's atomic number */

@@ -650,17 +650,45 @@ data_field(uint8_t *p, uint16_t *len)
 	}
 }
 
-/* A molecule on the fast path: what run_stages() does, each stage in turn
- * here, then finish() putting the trace of (element, lcore) per stage
- * before the rest of the payload (fast_answer() checked there is room).
- * Returns the new payload length. */
-static __rte_noinline uint32_t
-fast_stages(const struct pf_lcore *lc, const struct pf_cap_rt *cap, uint8_t *pf,
-	    uint32_t plen, uint8_t *data, uint16_t data_len)
+/* Whether fast_answer() may take a capability whose element (or a stage)
+ * rewrites the data, or a molecule: the checks its work needs. A
+ * molecule's answer starts with its stage trace, a field of its own
+ * (commit() of finish()'s output): the request must not carry one, and the
+ * longer payload must fit where commit() puts it. A rewrite of the data
+ * where it is needs the data, and the frame this lcore's alone, as for
+ * pf_exec_rewrite(). */
+static __rte_noinline bool
+fast_work_ok(const struct pf_lcore *lc, const struct rte_mbuf *m, const struct pf_cap_rt *cap,
+	     uint32_t pf_off, uint32_t plen, uint64_t mask)
 {
-	uint8_t *p = pf + PF_HDR_LEN;
-	unsigned int trace = 2u * cap->n_stages;
+	if (cap->n_stages) {
+		uint32_t grow = PF_TLV_HDR_LEN + 2u * cap->n_stages;
+		if ((mask & pf_field_bit(PF_FIELD_STAGE)) ||
+		    plen + grow > RTE_MIN(sizeof(lc->merge), (size_t)PF_MAX_PAYLOAD) ||
+		    pf_off + PF_HDR_LEN + plen + grow > (uint32_t)m->buf_len - m->data_off)
+			return false;
+	}
+	return !(cap->fast_work & PF_FAST_REWRITE) ||
+	       ((mask & pf_field_bit(PF_FIELD_DATA)) && rte_mbuf_refcnt_read(m) == 1);
+}
 
+/* The work fast_work_ok() accepted: the data rewritten where it is; for a
+ * molecule, what run_stages() does, each stage in turn here, then finish()
+ * putting the trace of (element, lcore) per stage before the rest of the
+ * payload. Returns the payload's length after it. */
+static __rte_noinline uint32_t
+fast_work(const struct pf_lcore *lc, const struct pf_cap_rt *cap, uint8_t *pf, uint32_t plen)
+{
+	uint8_t *p = pf + PF_HDR_LEN, *data = NULL;
+	uint16_t data_len = 0;
+
+	if (cap->fast_work & PF_FAST_REWRITE)
+		data = data_field(p, &data_len);
+	if (!cap->n_stages) {
+		cap->rewrite(data, data_len);
+		return plen;
+	}
+	unsigned int trace = 2u * cap->n_stages;
 	for (unsigned int s = 0; s < cap->n_stages; s++)
 		if (cap->stage[s].cap->rewrite)
 			cap->stage[s].cap->rewrite(data, data_len);
@@ -787,26 +815,8 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
 	    plen > cap->max_payload || (cap->requires & ~mask))
 		return NULL;
-	/* A molecule's answer starts with its stage trace, a field of its
-	 * own (commit() of finish()'s output): the request must not carry
-	 * one, and the longer payload must fit where commit() puts it. */
-	uint32_t grow = 0;
-	if (cap->n_stages) {
-		grow = PF_TLV_HDR_LEN + 2u * cap->n_stages;
-		if ((mask & pf_field_bit(PF_FIELD_STAGE)) ||
-		    plen + grow > RTE_MIN(sizeof(lc->merge), (size_t)PF_MAX_PAYLOAD) ||
-		    l5 + PF_HDR_LEN + plen + grow > (uint32_t)m->buf_len - m->data_off)
-			return NULL;
-	}
-	/* An element that rewrites the data where it is (DF.tr): the frame
-	 * must be this lcore's alone, as for pf_exec_rewrite(). */
-	uint8_t *data = NULL;
-	uint16_t data_len = 0;
-	if (cap->fast_rewrites) {
-		if (!(mask & pf_field_bit(PF_FIELD_DATA)) || rte_mbuf_refcnt_read(m) != 1)
-			return NULL;
-		data = data_field(pf + PF_HDR_LEN, &data_len);
-	}
+	if (unlikely(cap->fast_work) && !fast_work_ok(lc, m, cap, l5, plen, mask))
+		return NULL;
 
 	/* Accepted: what classify(), pf_route(), run_single() and respond()
 	 * do. */
@@ -820,10 +830,8 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	pf[6] = (uint8_t)(cap->id >> 8);
 	pf[7] = (uint8_t)cap->id;
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
-	if (cap->n_stages)
-		plen = fast_stages(lc, cap, pf, plen, data, data_len);
-	else if (data)
-		cap->rewrite(data, data_len);
+	if (unlikely(cap->fast_work))
+		plen = fast_work(lc, cap, pf, plen);
 	pf_turn_around_at(m, (uint16_t)l3, sizeof(*ip), (uint16_t)l5, (uint16_t)plen);
 	return cap;
 }

@@ -62,12 +62,12 @@ check_lcores_running(const struct pf_dp *dp, const struct pf_lcore_set *s,
  * as it is or with the data rewritten where it is, and every stage runs on
  * one lcore -- the first stage's only lcore, and each later one there by a
  * covalent bond or by a policy of that one lcore (run_stages() places them
- * so). Sets fast_lcore and fast_rewrites.
+ * so). Sets fast_lcore and fast_work.
  */
 static bool
 fast_molecule(struct pf_cap_rt *rt)
 {
-	rt->fast_rewrites = 0;
+	rt->fast_work = PF_FAST_STAGES;
 	for (int s = 0; s < rt->n_stages; s++) {
 		const struct pf_cap_rt *sc = rt->stage[s].cap;
 		const struct pf_policy *p = &sc->policy;
@@ -75,7 +75,8 @@ fast_molecule(struct pf_cap_rt *rt)
 
 		if (sc->run && !sc->rewrite)
 			return false;
-		rt->fast_rewrites |= sc->rewrite != NULL;
+		if (sc->rewrite)
+			rt->fast_work |= PF_FAST_REWRITE;
 		if (s > 0 && bond == PF_BOND_COVALENT)
 			continue;
 		if ((s > 0 && bond == PF_BOND_METALLIC && rt->stage[s].width > 1) ||
@@ -213,7 +214,7 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 			   rt->policy.replicate == 1 && rt->policy.lcores.n == 1 &&
 			   !rt->roles && !rt->rate_pps && !rt->audit;
 		rt->fast_lcore = rt->policy.lcores.ids[0];
-		rt->fast_rewrites = rt->rewrite != NULL;
+		rt->fast_work = rt->rewrite ? PF_FAST_REWRITE : 0;
 		t->slot_of[c->id] = (uint16_t)(i + 1);
 		if (!t->by_element[e->number])
 			t->by_element[e->number] = c->id;
