@@ -110,6 +110,13 @@ def main(build):
         del put["id"]
         st, b = env.api("PUT", "/capabilities/20", put)
         ck.eq((st, b.get("capability", {}).get("arg")), (200, "lower"), "put")
+        st, b = env.api("PUT", "/capabilities/20", dict(put, arg="sideways"))
+        ck.eq(st, 422, "dataplane refuses a transform arg it does not know")
+        ck.ok("arg: expected upper, lower" in b.get("error", "") and "sideways" in b.get("error", ""),
+              "the dataplane's reason names the arg: %s" % b)
+        st, b = env.api("GET", "/capabilities/20", role="viewer")
+        ck.eq((st, b.get("arg")), (200, "lower"),
+              "the refused put left the capability as it was: %s" % b)
 
         # ---- routing policy ----
         st, b = env.api("PUT", "/policy/groups/DF", {"lcores": [1, 2, 9]}, role="operator")
