@@ -144,6 +144,8 @@ struct pf_cap_rt {
 	uint8_t needs_flow;             /**< placement may read meta->flow_hash */
 	uint8_t fast;                   /**< RX may answer it on fast_lcore (rx.c) */
 	uint16_t fast_lcore;            /**< its only lcore, when fast */
+	uint32_t answer_hdr;            /**< an answer's header bytes 4..7 as stored:
+					     group, element, id (big endian) */
 	pf_rewrite_fn rewrite;          /**< its data rewrite (ops->rewrite_for) */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */

@@ -824,11 +824,10 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		lc->st->cls_cache_hits++;
 		lc->st->classified++;
 	}
-	pf[3] = PF_MSG_RESPONSE;
-	pf[4] = cap->group;
-	pf[5] = cap->element;
-	pf[6] = (uint8_t)(cap->id >> 8);
-	pf[7] = (uint8_t)cap->id;
+	/* Bytes 0..3 were magic, version, request: now a response's. */
+	uint32_t w = wire32(PF_MAGIC >> 8, PF_MAGIC & 0xff, PF_VERSION, PF_MSG_RESPONSE);
+	memcpy(pf, &w, sizeof(w));
+	memcpy(pf + 4, &cap->answer_hdr, sizeof(cap->answer_hdr));
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
 	if (unlikely(cap->fast_work))
 		plen = fast_work(lc, cap, pf, plen);

@@ -215,6 +215,9 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 			   !rt->roles && !rt->rate_pps && !rt->audit;
 		rt->fast_lcore = rt->policy.lcores.ids[0];
 		rt->fast_work = rt->rewrite ? PF_FAST_REWRITE : 0;
+		const uint8_t hdr[4] = { c->group, c->element, (uint8_t)(c->id >> 8),
+					 (uint8_t)c->id };
+		memcpy(&rt->answer_hdr, hdr, sizeof(hdr));
 		t->slot_of[c->id] = (uint16_t)(i + 1);
 		if (!t->by_element[e->number])
 			t->by_element[e->number] = c->id;
