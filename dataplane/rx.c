@@ -775,15 +775,10 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	    pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, &intent, &intent_len) != 0)
 		return NULL;
 	/* Group and element in range, an element only with a group: all that
-	 * pf_decode() checks is checked, and handle() need not start over. */
-	if (likely(pf[4] <= PF_GROUP_COUNT && pf[5] <= PF_ELEMENTS_PER_GROUP &&
-		   (pf[4] || !pf[5]))) {
-		hint->shape = true;
-		hint->plen = (uint16_t)plen;
-		hint->mask = mask;
-		hint->intent = intent;
-		hint->intent_len = intent_len;
-	}
+	 * pf_decode() checks is checked, and handle() need not start over
+	 * (the hint says so when the frame is declined from here on). */
+	bool shape = likely(pf[4] <= PF_GROUP_COUNT && pf[5] <= PF_ELEMENTS_PER_GROUP &&
+			    (pf[4] || !pf[5]));
 	/* Requests come in runs of one capability: the last one's, without
 	 * the table lookup, when the id is the same. */
 	const struct pf_cap_rt *cap;
@@ -793,30 +788,30 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		/* No group, or the capability's group (and no element, or its). */
 		if (cap && (pf[4] ? pf[4] != cap->group || (pf[5] && pf[5] != cap->element)
 				  : pf[5] != 0))
-			return NULL;
+			goto decline;
 	} else {
 		/* Named by nothing: classified by its intent, when the lcore's
 		 * cache already holds the verdict (a scan is handle()'s). */
 		uint16_t cid = 0;
+		cap = NULL;
 		if (pf[4] || pf[5] || !intent || !r->db || !lc->ccache ||
 		    intent_len >= PF_CCACHE_KEY)
-			return NULL;
+			goto decline;
 		int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
 		/* handle() takes it from here: a scan on a miss, an error... */
 		hint->state = v >= 0;
 		hint->verdict = (uint8_t)v;
 		hint->cap_id = cid;
 		if (v != V_OK)
-			return NULL;
+			goto decline;
 		cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
 		classified = true;
 	}
-	hint->cap = cap;
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
 	    plen > cap->max_payload || (cap->requires & ~mask))
-		return NULL;
+		goto decline;
 	if (unlikely(cap->fast_work) && !fast_work_ok(lc, m, cap, l5, plen, mask))
-		return NULL;
+		goto decline;
 
 	/* Accepted: what classify(), pf_route(), run_single() and respond()
 	 * do. */
@@ -833,6 +828,17 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		plen = fast_work(lc, cap, pf, plen);
 	pf_turn_around_at(m, (uint16_t)l3, sizeof(*ip), (uint16_t)l5, (uint16_t)plen);
 	return cap;
+
+decline:
+	if (shape) {
+		hint->shape = true;
+		hint->plen = (uint16_t)plen;
+		hint->mask = mask;
+		hint->intent = intent;
+		hint->intent_len = intent_len;
+	}
+	hint->cap = cap;
+	return NULL;
 }
 
 /* Count a run of n fast answers of one capability: an execution of its
