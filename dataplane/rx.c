@@ -712,9 +712,9 @@ fast_work(const struct pf_lcore *lc, const struct pf_cap_rt *cap, uint8_t *pf, u
  * without options, UDP to our port, a well-formed request that names a
  * capability (or whose intent's verdict the classification cache holds)
  * RX may answer by itself (pf_cap_rt.fast: one element that answers with
- * its input, as it is or with its data rewritten where it is, on this
- * lcore only, no roles, rate or audit record) and carries what it
- * requires. One pass over such a frame checks
+ * its input, as it is or with its data rewritten where it is, or a
+ * molecule of such stages, on this lcore only, no roles, rate or audit
+ * record) and carries what it requires. One pass over such a frame checks
  * what handle() would and turns it into the response. It only ever says
  * yes: anything else -- every error, every drop, every other shape --
  * leaves the frame untouched for handle(), which starts over. The answer,
