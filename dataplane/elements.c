@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* elements.c: built-in behaviours of the periodic table's elements, as a
  * table of operations indexed by atomic number. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -234,7 +235,7 @@ el_cache(struct pf_lcore *lc, struct pf_exec *x)
 
 struct pt_ctx {
 	unsigned int n;
-	uint8_t ids[PF_MAX_MATCHES * 4];
+	uint8_t *ids;
 	const struct pf_rule_rt *actions;
 };
 
@@ -258,26 +259,47 @@ pt_match(unsigned int id, unsigned long long from, unsigned long long to,
 	return 0;
 }
 
-/* ED.pt: Hyperscan over the data field; answers the ids of the rules that
- * matched (each once, in the order matches ended). */
+/*
+ * ED.pt's work: Hyperscan over the data, the match field of the ids of the
+ * rules that matched (each once, in the order matches ended) written at out
+ * (room for PF_TLV_HDR_LEN + 4 * PF_MAX_MATCHES bytes). Its length, or -1
+ * when the scan failed. Without rules, no ids.
+ */
+static int
+pt_output(struct pf_lcore *lc, const struct pf_rules_tables *r, const uint8_t *data,
+	  uint16_t len, uint8_t *out)
+{
+	struct pt_ctx c = { 0, out + PF_TLV_HDR_LEN, r->actions };
+
+	if (r->db) {
+		hs_error_t e = hs_scan(r->db, (const char *)data, len, 0,
+				       r->scratch[lc->lcore_id], pt_match, &c);
+		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+			return -1;
+	}
+	out[0] = (uint8_t)(PF_FIELD_MATCH >> 8);
+	out[1] = (uint8_t)PF_FIELD_MATCH;
+	out[2] = (uint8_t)((c.n * 4) >> 8);
+	out[3] = (uint8_t)(c.n * 4);
+	return (int)(PF_TLV_HDR_LEN + c.n * 4);
+}
+
+/* ED.pt: its output (pt_output()) appended to the stage's. */
 static int
 el_pattern(struct pf_lcore *lc, struct pf_exec *x)
 {
 	struct pf_tlv t;
-	struct pt_ctx c; /* not zeroed: pt_match() writes ids[] up to n */
-
-	c.n = 0;
-	c.actions = x->r->actions;
 
 	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
-	if (x->r->db) {
-		hs_error_t e = hs_scan(x->r->db, (const char *)t.value, t.len, 0,
-				       x->r->scratch[lc->lcore_id], pt_match, &c);
-		if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
-			return fail_with(x, PF_ERR_EXECUTION_FAILED, "pattern scan failed");
+	if (x->out.err || x->out.cap - x->out.len < PF_TLV_HDR_LEN + 4 * PF_MAX_MATCHES) {
+		x->out.err = -ENOSPC;
+		return -1;
 	}
-	pf_build_tlv(&x->out, PF_FIELD_MATCH, c.ids, c.n * 4);
+	int n = pt_output(lc, x->r, t.value, t.len, x->out.buf + x->out.len);
+	if (n < 0)
+		return fail_with(x, PF_ERR_EXECUTION_FAILED, "pattern scan failed");
+	x->out.len += (size_t)n;
 	return 0;
 }
 
@@ -294,7 +316,8 @@ static const struct pf_element_ops ops[PF_ELEMENT_COUNT + 1] = {
 	[7] = { .name = "transform", .run = el_transform, .needs = NEEDS(DATA),
 		.rewrite_for = tr_for, .args = "upper, lower, reverse, rot13 or none" },
 	[8] = { .name = "aggregate", .run = el_aggregate, .needs = NEEDS(KEY) },
-	[12] = { .name = "pattern", .run = el_pattern, .needs = NEEDS(DATA) },
+	[12] = { .name = "pattern", .run = el_pattern, .needs = NEEDS(DATA),
+		 .output = pt_output, .output_field = PF_FIELD_MATCH },
 	[14] = { .name = "broadcast", .identity = true },
 	[24] = { .name = "cache", .run = el_cache, .needs = NEEDS(KEY) },
 };

@@ -103,6 +103,13 @@ typedef int (*pf_element_fn)(struct pf_lcore *lc, struct pf_exec *x);
 /** A rewrite of a field's bytes where they are, the same length. */
 typedef void (*pf_rewrite_fn)(uint8_t *d, unsigned int len);
 
+struct pf_rules_tables;
+/** One field made from the data field (len bytes at data), written at out
+ * (room for PF_OUT_MAX bytes): its length, header included, or -1 when the
+ * element fails. */
+typedef int (*pf_output_fn)(struct pf_lcore *lc, const struct pf_rules_tables *r,
+			    const uint8_t *data, uint16_t len, uint8_t *out);
+
 struct pf_element_ops {
 	const char *name;
 	pf_element_fn run; /**< NULL for an identity */
@@ -116,11 +123,17 @@ struct pf_element_ops {
 	 * NULL for an arg it does not know. RX's fast path may run it. */
 	pf_rewrite_fn (*rewrite_for)(const char *arg);
 	const char *args; /**< the args rewrite_for knows, for messages */
+	/** For an element whose whole work is one field made from the data
+	 * field, added before the input (no state): writes that field. RX's
+	 * fast path may run it. */
+	pf_output_fn output;
+	uint16_t output_field; /**< the field output writes */
 };
 
 /* pf_cap_rt.fast_work: what RX's fast path does for it besides answering. */
 #define PF_FAST_REWRITE 1 /**< its element, or a stage's, rewrites the data */
 #define PF_FAST_STAGES 2  /**< a molecule: its stage trace is added */
+#define PF_FAST_OUTPUT 4  /**< its element's output field is added */
 
 /**
  * A capability as the hot path sees it. The fields RX reads for every
@@ -147,6 +160,8 @@ struct pf_cap_rt {
 	uint32_t answer_hdr;            /**< an answer's header bytes 4..7 as stored:
 					     group, element, id (big endian) */
 	pf_rewrite_fn rewrite;          /**< its data rewrite (ops->rewrite_for) */
+	pf_output_fn output;            /**< its element's ops->output */
+	uint16_t output_field;          /**< and the field it writes */
 	struct pf_policy policy;        /**< effective routing policy */
 	struct rte_meter_srtcm_profile meter; /**< valid when conf->rate_pps */
 	pf_element_fn run;              /**< element behaviour, NULL: an identity */

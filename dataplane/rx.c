@@ -650,61 +650,76 @@ data_field(uint8_t *p, uint16_t *len)
 	}
 }
 
-/* Whether fast_answer() may take a capability whose element (or a stage)
- * rewrites the data, or a molecule: the checks its work needs. A
- * molecule's answer starts with its stage trace, a field of its own
- * (commit() of finish()'s output): the request must not carry one, and the
- * longer payload must fit where commit() puts it. A rewrite of the data
- * where it is needs the data, and the frame this lcore's alone, as for
- * pf_exec_rewrite(). */
-static __rte_noinline bool
-fast_work_ok(const struct pf_lcore *lc, const struct rte_mbuf *m, const struct pf_cap_rt *cap,
-	     uint32_t pf_off, uint32_t plen, uint64_t mask)
-{
-	if (cap->n_stages) {
-		uint32_t grow = PF_TLV_HDR_LEN + 2u * cap->n_stages;
-		if ((mask & pf_field_bit(PF_FIELD_STAGE)) ||
-		    plen + grow > RTE_MIN(sizeof(lc->merge), (size_t)PF_MAX_PAYLOAD) ||
-		    pf_off + PF_HDR_LEN + plen + grow > (uint32_t)m->buf_len - m->data_off)
-			return false;
-	}
-	return !(cap->fast_work & PF_FAST_REWRITE) ||
-	       ((mask & pf_field_bit(PF_FIELD_DATA)) && rte_mbuf_refcnt_read(m) == 1);
-}
-
-/* The work fast_work_ok() accepted: the data rewritten where it is; for a
- * molecule, what run_stages() does, each stage in turn here, then finish()
- * putting the trace of (element, lcore) per stage before the rest of the
- * payload. Returns the payload's length after it. */
-static __rte_noinline uint32_t
-fast_work(const struct pf_lcore *lc, const struct pf_cap_rt *cap, uint8_t *pf, uint32_t plen)
+/*
+ * What fast_answer() does for a capability besides answering (fast_work):
+ * the data rewritten where it is (DF.tr, or a molecule's stages in turn, as
+ * run_stages() runs them), and a field put before the payload -- the
+ * element's output (ED.pt's matches, as commit() adds it) or a molecule's
+ * stage trace (as finish() adds it). Everything is checked before anything
+ * is written: -1 leaves the frame as it was, for the full path, when the
+ * data field is missing, the mbuf is shared (a rewrite needs it alone, as
+ * pf_exec_rewrite() does), the request carries the field to be added
+ * already (commit() would replace it), the longer payload would not fit
+ * where commit() puts it, or the element fails. Else the payload's length
+ * after it.
+ */
+static __rte_noinline int32_t
+fast_work(struct pf_lcore *lc, const struct rte_mbuf *m, const struct pf_cap_rt *cap,
+	  const struct pf_rules_tables *r, uint8_t *pf, uint32_t pf_off, uint32_t plen,
+	  uint64_t mask)
 {
 	uint8_t *p = pf + PF_HDR_LEN, *data = NULL;
 	uint16_t data_len = 0;
+	uint32_t add = 0; /* bytes of lc->out put before the payload */
 
-	if (cap->fast_work & PF_FAST_REWRITE)
+	if (cap->fast_work & (PF_FAST_REWRITE | PF_FAST_OUTPUT)) {
+		if (!(mask & pf_field_bit(PF_FIELD_DATA)))
+			return -1;
 		data = data_field(p, &data_len);
+	}
+	if ((cap->fast_work & PF_FAST_REWRITE) && rte_mbuf_refcnt_read(m) != 1)
+		return -1;
+	if (cap->fast_work & PF_FAST_OUTPUT) {
+		if (mask & pf_field_bit(cap->output_field))
+			return -1;
+		int n = cap->output(lc, r, data, data_len, lc->out);
+		if (n < 0)
+			return -1;
+		add = (uint32_t)n;
+	} else if (cap->n_stages) {
+		if (mask & pf_field_bit(PF_FIELD_STAGE))
+			return -1;
+		add = PF_TLV_HDR_LEN + 2u * cap->n_stages;
+		lc->out[0] = 0;
+		lc->out[1] = PF_FIELD_STAGE;
+		lc->out[2] = 0;
+		lc->out[3] = (uint8_t)(2u * cap->n_stages);
+		for (unsigned int s = 0; s < cap->n_stages; s++) {
+			lc->out[PF_TLV_HDR_LEN + 2 * s] = cap->stage[s].cap->number;
+			lc->out[PF_TLV_HDR_LEN + 2 * s + 1] = (uint8_t)lc->lcore_id;
+		}
+	}
+	if (add && (plen + add > RTE_MIN(sizeof(lc->merge), (size_t)PF_MAX_PAYLOAD) ||
+		    pf_off + PF_HDR_LEN + plen + add > (uint32_t)m->buf_len - m->data_off))
+		return -1;
+
+	/* Checked: from here on the frame changes. */
 	if (!cap->n_stages) {
-		cap->rewrite(data, data_len);
-		return plen;
+		if (cap->rewrite)
+			cap->rewrite(data, data_len);
+	} else {
+		for (unsigned int s = 0; s < cap->n_stages; s++)
+			if (cap->stage[s].cap->rewrite)
+				cap->stage[s].cap->rewrite(data, data_len);
 	}
-	unsigned int trace = 2u * cap->n_stages;
-	for (unsigned int s = 0; s < cap->n_stages; s++)
-		if (cap->stage[s].cap->rewrite)
-			cap->stage[s].cap->rewrite(data, data_len);
-	memmove(p + PF_TLV_HDR_LEN + trace, p, plen);
-	p[0] = 0;
-	p[1] = PF_FIELD_STAGE;
-	p[2] = 0;
-	p[3] = (uint8_t)trace;
-	for (unsigned int s = 0; s < cap->n_stages; s++) {
-		p[PF_TLV_HDR_LEN + 2 * s] = cap->stage[s].cap->number;
-		p[PF_TLV_HDR_LEN + 2 * s + 1] = (uint8_t)lc->lcore_id;
+	if (add) {
+		memmove(p + add, p, plen);
+		memcpy(p, lc->out, add);
+		plen += add;
+		pf[12] = (uint8_t)(plen >> 8);
+		pf[13] = (uint8_t)plen;
 	}
-	plen += PF_TLV_HDR_LEN + trace;
-	pf[12] = (uint8_t)(plen >> 8);
-	pf[13] = (uint8_t)plen;
-	return plen;
+	return (int32_t)plen;
 }
 
 /*
@@ -712,8 +727,9 @@ fast_work(const struct pf_lcore *lc, const struct pf_cap_rt *cap, uint8_t *pf, u
  * without options, UDP to our port, a well-formed request that names a
  * capability (or whose intent's verdict the classification cache holds)
  * RX may answer by itself (pf_cap_rt.fast: one element that answers with
- * its input, as it is or with its data rewritten where it is, or a
- * molecule of such stages, on this lcore only, no roles, rate or audit
+ * its input, as it is or with its data rewritten where it is, or adds one
+ * field made from the data, or a molecule of identities and rewrites, on
+ * this lcore only, no roles, rate or audit
  * record) and carries what it requires. One pass over such a frame checks
  * what handle() would and turns it into the response. It only ever says
  * yes: anything else -- every error, every drop, every other shape --
@@ -810,8 +826,12 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
 	    plen > cap->max_payload || (cap->requires & ~mask))
 		goto decline;
-	if (unlikely(cap->fast_work) && !fast_work_ok(lc, m, cap, l5, plen, mask))
-		goto decline;
+	if (unlikely(cap->fast_work)) {
+		int32_t n = fast_work(lc, m, cap, r, pf, l5, plen, mask);
+		if (n < 0)
+			goto decline;
+		plen = (uint32_t)n;
+	}
 
 	/* Accepted: what classify(), pf_route(), run_single() and respond()
 	 * do. */
@@ -824,8 +844,6 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	memcpy(pf, &w, sizeof(w));
 	memcpy(pf + 4, &cap->answer_hdr, sizeof(cap->answer_hdr));
 	pf[9] = flags & (PF_FLAG_TRACE | PF_FLAG_REPLICA);
-	if (unlikely(cap->fast_work))
-		plen = fast_work(lc, cap, pf, plen);
 	pf_turn_around_at(m, (uint16_t)l3, sizeof(*ip), (uint16_t)l5, (uint16_t)plen);
 	return cap;
 

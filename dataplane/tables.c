@@ -208,13 +208,17 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 		rt->needs_flow = rt->n_stages || rt->policy.lcores.n > 1;
 		/* What RX's fast path may answer by itself: one element that
 		 * answers with its input, as it is or rewritten where it is,
-		 * on one lcore, nothing to check beyond the frame (no roles,
-		 * rate or audit record). */
-		rt->fast = dp->cfg->fast_path && (ops->identity || rt->rewrite) && !rt->n_stages &&
+		 * or adds one field made from the data, on one lcore, nothing
+		 * to check beyond the frame (no roles, rate or audit record). */
+		rt->output = ops->output;
+		rt->output_field = ops->output_field;
+		rt->fast = dp->cfg->fast_path && (ops->identity || rt->rewrite || rt->output) &&
+			   !rt->n_stages &&
 			   rt->policy.replicate == 1 && rt->policy.lcores.n == 1 &&
 			   !rt->roles && !rt->rate_pps && !rt->audit;
 		rt->fast_lcore = rt->policy.lcores.ids[0];
-		rt->fast_work = rt->rewrite ? PF_FAST_REWRITE : 0;
+		rt->fast_work = (rt->rewrite ? PF_FAST_REWRITE : 0) |
+				(rt->output ? PF_FAST_OUTPUT : 0);
 		const uint8_t hdr[4] = { c->group, c->element, (uint8_t)(c->id >> 8),
 					 (uint8_t)c->id };
 		memcpy(&rt->answer_hdr, hdr, sizeof(hdr));

@@ -1735,6 +1735,7 @@ FAST_CAPS_CONF = """\
   - { id: 14, name: mirrored, element: DF.tr, molecule: mirrored }
   - { id: 15, name: spread, element: DF.tr, molecule: spread }
   - { id: 16, name: guarded, element: DF.tr, molecule: louder, roles: [operator] }
+  - { id: 17, name: seek, element: ED.pt, routing: { lcores: [1] } }
 """
 FAST_MOLECULES_CONF = """\
   - { name: louder, stages: [shout, { capability: echo, bond: covalent }] }
@@ -1744,8 +1745,9 @@ FAST_MOLECULES_CONF = """\
   - { name: spread, stages: [shout, { capability: transform, bond: ionic }] }
 """
 DF_TR = (pfpkt.GROUP_ID["DF"], 3)
-FAST_CAPS = {1: ((pfpkt.GROUP_ID["CF"], 1), False), 11: (DF_TR, False), 12: (DF_TR, False),
-             13: (DF_TR, True), 14: (DF_TR, True)}
+FAST_CAPS = {1: ((pfpkt.GROUP_ID["CF"], 1), None), 11: (DF_TR, None), 12: (DF_TR, None),
+             13: (DF_TR, F_STAGE), 14: (DF_TR, F_STAGE),
+             17: ((pfpkt.GROUP_ID["ED"], 4), F_MATCH)}
 
 
 def _fast_eligible(pkt, seen):
@@ -1755,7 +1757,8 @@ def _fast_eligible(pkt, seen):
     well-formed request for one of FAST_CAPS (echo, transforms and
     molecules of them on lcore 1 only, no roles, rate or audit) carrying
     data, no NOREPLY, group/element absent or the capability's; for a
-    molecule, no stage field (its answer adds one). Echo is named
+    molecule, no stage field (its answer adds one), for ED.pt no match
+    field (likewise). Echo is named
     (capability 1) or classified by FAST_RULES from an intent of under 64
     bytes already seen (in `seen`: its verdict is cached)."""
     d = pfpkt.decode_packet(pkt)
@@ -1779,11 +1782,11 @@ def _fast_eligible(pkt, seen):
             return False
     elif pf["capability"] not in FAST_CAPS:
         return False
-    (group, element), molecule = FAST_CAPS.get(pf["capability"], FAST_CAPS[1])
+    (group, element), added = FAST_CAPS.get(pf["capability"], FAST_CAPS[1])
     if pf["flags"] & pfpkt.FLAG_NOREPLY or pf["group"] not in (0, group) or \
             pf["element"] not in (0, element):
         return False
-    if molecule and any(i == F_STAGE for i, _ in pf["tlvs"]):
+    if added and any(i == added for i, _ in pf["tlvs"]):
         return False
     return any(i == F_DATA for i, _ in pf["tlvs"]) and len(d["payload"]) - 40 <= 1400
 
@@ -1818,19 +1821,23 @@ def sc_fastpath(build, ck):
     t.request(2, D, session=746)                               # DF: two lcores
     t.request(1, D, session=747, l2=dict(pad=30))
     t.request(1, D, session=748, l2=dict(ttl=1))
-    # transforms and molecules of them: every data length around a word's,
-    # the shapes, no data, a stage field of the request's own, roles
-    df = pfpkt.GROUP_ID["DF"]
-    for cap in (11, 12, 13, 14, 15, 16):
+    # transforms, molecules of them and ED.pt: every data length around a
+    # word's, data its rules match, the shapes, no data, a stage or match
+    # field of the request's own, roles
+    for cap in (11, 12, 13, 14, 15, 16, 17):
+        g, e = FAST_CAPS.get(cap, (DF_TR, None))[0]
         for n in (0, 1, 7, 8, 9, 16, 17, 33):
             t.request(cap, [(F_DATA, b"aZ{`@ mixed Case"[:n] * 3)], session=800 + cap)
-        for kw in (dict(group=df, element=3), dict(group=df), dict(group=df, element=4),
+        for kw in (dict(group=g, element=e), dict(group=g), dict(group=g, element=e % 4 + 1),
                    dict(group=cf), dict(flags=pfpkt.FLAG_NOREPLY), dict(flags=pfpkt.FLAG_TRACE)):
             t.request(cap, D, session=820 + cap, **kw)
         t.request(cap, [], session=840 + cap)                             # no data
         t.request(cap, [(F_KEY, b"k")] + D, session=840 + cap)
         t.request(cap, D + [(F_STAGE, b"\x01\x02\x03\x04")], session=860 + cap)
         t.request(cap, D + [(F_STAGE, b"\x01\x02")], session=860 + cap)
+        t.request(cap, [(F_DATA, b"shout, echo  this")], session=860 + cap)
+        t.request(cap, [(F_DATA, b"shout")] + [(F_MATCH, b"\x00\x00\x00\x09")],
+                  session=860 + cap)
         t.request(cap, D, session=150)                                    # an operator
         t.request(cap, [(F_DATA, b"m" * 1390)], session=880 + cap)
         t.request(cap, [(F_DATA, b"m" * 1396)], session=880 + cap)         # 1400 bytes
@@ -1895,7 +1902,7 @@ def sc_fastpath(build, ck):
                 "classify_cache_misses", "rule_hits"):
         ck.eq(on.totals[key], off.totals[key], "totals.%s, fast path on vs off" % key)
     for name in ("echo", "transform", "shout", "mirror", "louder", "mirrored", "spread",
-                 "guarded"):
+                 "guarded", "seek"):
         for field in ("exec", "errors"):
             ck.eq(cap_stat(on, name, field), cap_stat(off, name, field),
                   "%s %s, fast path on vs off" % (name, field))
