@@ -293,8 +293,8 @@ el_pattern(struct pf_lcore *lc, struct pf_exec *x)
 	if (!pf_tlv_find(x->in, PF_FIELD_DATA, &t))
 		return fail_with(x, PF_ERR_MISSING_FIELD, "missing field data");
 	if (x->out.err || x->out.cap - x->out.len < PF_TLV_HDR_LEN + 4 * PF_MAX_MATCHES) {
-		x->out.err = -ENOSPC;
-		return -1;
+		x->out.err = -ENOSPC; /* run_element(): "output larger than..." */
+		return 0;
 	}
 	int n = pt_output(lc, x->r, t.value, t.len, x->out.buf + x->out.len);
 	if (n < 0)
