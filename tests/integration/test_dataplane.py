@@ -1538,21 +1538,25 @@ def sc_startup(build, ck):
         rc, out, err = _run_cli(build, ["--check-config", os.path.join(tmp, "nope.conf")])
         ck.eq(rc, 1, "--check-config of a missing file: exit code")
         ck.ok("cannot open" in err, "--check-config of a missing file: %r" % err)
-        # an element with no built-in behaviour
-        nobeh = write("nobehaviour.conf", """\
+        def refused(name, text, what, want):
+            """--check-config of a config written from text: exit 1 and a
+            message holding each of want ({path} is the file's path)."""
+            path = write(name, text)
+            rc, out, err = _run_cli(build, ["--check-config", path])
+            ck.eq(rc, 1, "--check-config with %s: exit code" % what)
+            for w in want:
+                ck.ok(w.format(path=path) in err, "--check-config with %s: no %r in %r"
+                      % (what, w.format(path=path), err))
+
+        refused("nobehaviour.conf", """\
 ports:
   - { name: p0, device: net_null0, rx_lcores: [1] }
 groups:
   MC: { lcores: [1] }
 capabilities:
   - { id: 1, name: spawn, element: MC.sp }
-""")
-        rc, out, err = _run_cli(build, ["--check-config", nobeh])
-        ck.eq(rc, 1, "--check-config with MC.sp (no behaviour): exit code")
-        ck.ok(nobeh + ":6:" in err and "MC.sp" in err,
-              "--check-config with MC.sp: message %r" % err)
-        # a transform arg DF.tr does not know
-        badarg = write("badarg.conf", """\
+""", "MC.sp (no behaviour)", ["{path}:6:", "MC.sp"])
+        refused("badarg.conf", """\
 ports:
   - { name: p0, device: net_null0, rx_lcores: [1] }
 groups:
@@ -1560,21 +1564,13 @@ groups:
 capabilities:
   - { id: 1, name: shout, element: DF.tr, arg: upper }
   - { id: 2, name: yell, element: DF.tr, arg: uppercase }
-""")
-        rc, out, err = _run_cli(build, ["--check-config", badarg])
-        ck.eq(rc, 1, "--check-config with DF.tr arg uppercase: exit code")
-        ck.ok(badarg + ":7: capabilities[1].arg: expected upper, lower, reverse, rot13 or "
-              "none for DF.tr, found \"uppercase\"" in err,
-              "--check-config with DF.tr arg uppercase: message %r" % err)
-        # rules file that does not exist
-        norules = write("norules.conf", """\
+""", "DF.tr arg uppercase", ['{path}:7: capabilities[1].arg: expected upper, lower, reverse, '
+                            'rot13 or none for DF.tr, found "uppercase"'])
+        refused("norules.conf", """\
 dataplane: { rules: /nonexistent/x.rules }
 ports:
   - { name: p0, device: net_null0, rx_lcores: [1] }
-""")
-        rc, out, err = _run_cli(build, ["--check-config", norules])
-        ck.eq(rc, 1, "--check-config with a missing rules file: exit code")
-        ck.ok("/nonexistent/x.rules" in err, "missing rules file: message %r" % err)
+""", "a missing rules file", ["/nonexistent/x.rules"])
         # an lcore EAL was not given
         lc5 = write("lcore5.conf", """\
 eal: [--no-huge, -m, 512, --no-pci]
