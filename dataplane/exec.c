@@ -819,10 +819,7 @@ pf_route(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_cap_rt *cap,
 	struct pf_meta *meta = pf_meta(m);
 	/* The answer names what ran, also when Hyperscan chose it. */
 	uint8_t *pf = pf_hdr(m, meta);
-	pf[4] = cap->group;
-	pf[5] = cap->element;
-	pf[6] = (uint8_t)(cap->id >> 8);
-	pf[7] = (uint8_t)cap->id;
+	memcpy(pf + 4, &cap->answer_hdr, sizeof(cap->answer_hdr));
 	meta->cap_id = cap->id;
 	meta->cap_slot = cap->slot;
 	meta->audit = cap->audit;

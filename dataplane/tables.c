@@ -217,8 +217,9 @@ pf_tables_build(struct pf_dp *dp, const struct pf_config *cfg,
 			   rt->policy.replicate == 1 && rt->policy.lcores.n == 1 &&
 			   !rt->roles && !rt->rate_pps && !rt->audit;
 		rt->fast_lcore = rt->policy.lcores.ids[0];
-		rt->fast_work = (rt->rewrite ? PF_FAST_REWRITE : 0) |
-				(rt->output ? PF_FAST_OUTPUT : 0);
+		/* A molecule's: fast_molecule(), once its stages are known. */
+		rt->fast_work = rt->n_stages ? 0 : (rt->rewrite ? PF_FAST_REWRITE : 0) |
+						   (rt->output ? PF_FAST_OUTPUT : 0);
 		const uint8_t hdr[4] = { c->group, c->element, (uint8_t)(c->id >> 8),
 					 (uint8_t)c->id };
 		memcpy(&rt->answer_hdr, hdr, sizeof(hdr));
