@@ -504,7 +504,7 @@ decode_request(struct pf_lcore *lc, struct rte_mbuf *m, const uint8_t *pf, uint1
 	return true;
 }
 
-static inline void
+static __rte_noinline void
 handle(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
        const struct pf_rules_tables *r, uint64_t now, const struct cls_hint *hint)
 {
@@ -750,7 +750,7 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	const uint32_t l5 = l4 + sizeof(struct rte_udp_hdr);
 
 	if (unlikely(len < l5 + PF_HDR_LEN))
-		return NULL;
+		goto plain;
 	/* Type IPv4, version 4 and IHL 5, not a fragment (MF clear, offset
 	 * 0), protocol UDP, our port, PacketFlow magic, version, request:
 	 * every field is or-ed into one test. The IPv4 header's five words
@@ -769,17 +769,17 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 		       (ld32(pf) ^ wire32(PF_MAGIC >> 8, PF_MAGIC & 0xff, PF_VERSION,
 					  PF_MSG_REQUEST));
 	if (bad)
-		return NULL;
+		goto plain;
 	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
 	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
 	uint32_t plen = (uint32_t)(pf[12] << 8 | pf[13]);
 	if (l3 + tot > len || ulen + sizeof(*ip) > tot ||
 	    ulen != sizeof(*udp) + PF_HDR_LEN + plen)
-		return NULL;
+		goto plain;
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	if (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
 	    (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || !cksum5_ok(w0, w1, w2, w3, w4)))
-		return NULL;
+		goto plain;
 
 	/* The rest of the header and the TLVs, as pf_decode() checks them. */
 	uint16_t id = (uint16_t)(pf[6] << 8 | pf[7]);
@@ -789,7 +789,7 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	uint16_t intent_len = 0;
 	if ((flags & (uint8_t)(~PF_FLAG_ALL | PF_FLAG_NOREPLY)) ||
 	    pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, &intent, &intent_len) != 0)
-		return NULL;
+		goto plain;
 	/* Group and element in range, an element only with a group: all that
 	 * pf_decode() checks is checked, and handle() need not start over
 	 * (the hint says so when the frame is declined from here on). */
@@ -799,6 +799,7 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	 * the table lookup, when the id is the same. */
 	const struct pf_cap_rt *cap;
 	bool classified = false;
+	int8_t state = -1; /* what the classification cache said, for handle() */
 	if (id) {
 		cap = last && last->id == id ? last : pf_cap_lookup(t, id);
 		/* No group, or the capability's group (and no element, or its). */
@@ -815,7 +816,7 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 			goto decline;
 		int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
 		/* handle() takes it from here: a scan on a miss, an error... */
-		hint->state = v >= 0;
+		state = v >= 0;
 		hint->verdict = (uint8_t)v;
 		hint->cap_id = cid;
 		if (v != V_OK)
@@ -848,6 +849,8 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	return cap;
 
 decline:
+	hint->state = state;
+	hint->shape = shape;
 	if (shape) {
 		hint->shape = true;
 		hint->plen = (uint16_t)plen;
@@ -856,6 +859,12 @@ decline:
 		hint->intent_len = intent_len;
 	}
 	hint->cap = cap;
+	return NULL;
+plain:
+	/* Declined before the header was read: handle() starts over. */
+	hint->state = -1;
+	hint->shape = false;
+	hint->cap = NULL;
 	return NULL;
 }
 
@@ -883,37 +892,46 @@ fast_count(struct pf_lcore *lc, const struct pf_cap_rt *cap, uint32_t n, uint64_
 unsigned int
 pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 {
-	struct rte_mbuf *pkts[PF_BURST_MAX];
+	/* One more than a burst: the last frame again, so that the loop
+	 * prefetches the next frame without a test. */
+	struct rte_mbuf *pkts[PF_BURST_MAX + 1];
 	uint16_t n = rte_eth_rx_burst(q->port, q->queue, pkts, pf_dp.cfg->burst);
 
 	if (n == 0)
 		return 0;
 	lc->st->rx += n;
+	pkts[n] = pkts[n - 1];
 
 	const struct pf_tables *t = pf_tables_get();
 	const struct pf_rules_tables *r = pf_rules_get();
 	uint64_t now = rte_rdtsc();
+	/* What state says is not set is not read; set once, for the compiler.
+	 * fast_answer() sets the rest when it declines. */
+	struct cls_hint hint = { .state = -1, .verdict = 0, .cap_id = 0, .h = 0 };
 
 	/* Deny rules are checked on every request: none takes the fast path. */
-	bool fast = !r->n_deny;
-	uint16_t port_be = rte_cpu_to_be_16(pf_dp.cfg->udp_port);
+	if (unlikely(r->n_deny)) {
+		for (uint16_t i = 0; i < n; i++) {
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			hint.state = -1;
+			hint.shape = false;
+			hint.cap = NULL;
+			handle(lc, pkts[i], t, r, now, &hint);
+		}
+		return n;
+	}
 
+	uint16_t port_be = rte_cpu_to_be_16(pf_dp.cfg->udp_port);
 	/* Fast answers are counted by runs of one capability, and leave
 	 * before any answer of a later frame of the burst (handle()'s). */
 	const struct pf_cap_rt *run = NULL, *c;
 	uint32_t run_n = 0;
 	struct rte_mbuf *ans[PF_BURST_MAX];
 	unsigned int n_ans = 0;
-	/* What state says is not set is not read; set once, for the compiler. */
-	struct cls_hint hint = { .verdict = 0, .cap_id = 0, .h = 0 };
 
 	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		hint.state = -1;
-		hint.shape = false;
-		hint.cap = NULL;
-		if (fast && (c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if ((c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
 			if (c != run) {
 				if (run_n)
 					fast_count(lc, run, run_n, now);
