@@ -790,42 +790,48 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	if ((flags & (uint8_t)(~PF_FLAG_ALL | PF_FLAG_NOREPLY)) ||
 	    pf_tlv_walk(pf + PF_HDR_LEN, plen, &mask, &intent, &intent_len) != 0)
 		goto plain;
-	/* Group and element in range, an element only with a group: all that
-	 * pf_decode() checks is checked, and handle() need not start over
-	 * (the hint says so when the frame is declined from here on). */
-	bool shape = likely(pf[4] <= PF_GROUP_COUNT && pf[5] <= PF_ELEMENTS_PER_GROUP &&
-			    (pf[4] || !pf[5]));
-	/* Requests come in runs of one capability: the last one's, without
-	 * the table lookup, when the id is the same. */
+	/* Requests come in runs of one capability. A frame that names the
+	 * last fast answer's group, element and capability -- its bytes 4..7
+	 * as that answer's -- is that capability's, whose own checks passed
+	 * in this burst (same tables). Else the id, or the intent. */
 	const struct pf_cap_rt *cap;
 	bool classified = false;
 	int8_t state = -1; /* what the classification cache said, for handle() */
-	if (id) {
-		cap = last && last->id == id ? last : pf_cap_lookup(t, id);
-		/* No group, or the capability's group (and no element, or its). */
-		if (cap && (pf[4] ? pf[4] != cap->group || (pf[5] && pf[5] != cap->element)
-				  : pf[5] != 0))
-			goto decline;
+	if (last && ld32(pf + 4) == last->answer_hdr) {
+		cap = last;
 	} else {
-		/* Named by nothing: classified by its intent, when the lcore's
-		 * cache already holds the verdict (a scan is handle()'s). */
-		uint16_t cid = 0;
-		cap = NULL;
-		if (pf[4] || pf[5] || !intent || !r->db || !lc->ccache ||
-		    intent_len >= PF_CCACHE_KEY)
+		if (id) {
+			cap = last && last->id == id ? last : pf_cap_lookup(t, id);
+			/* No group, or the capability's group (and no element,
+			 * or its). */
+			if (cap && (pf[4] ? pf[4] != cap->group ||
+						    (pf[5] && pf[5] != cap->element)
+					  : pf[5] != 0))
+				goto decline;
+		} else {
+			/* Named by nothing: classified by its intent, when the
+			 * lcore's cache already holds the verdict (a scan is
+			 * handle()'s). */
+			uint16_t cid = 0;
+			cap = NULL;
+			if (pf[4] || pf[5] || !intent || !r->db || !lc->ccache ||
+			    intent_len >= PF_CCACHE_KEY)
+				goto decline;
+			int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
+			/* handle() takes it from here: a scan on a miss, an
+			 * error... */
+			state = v >= 0;
+			hint->verdict = (uint8_t)v;
+			hint->cap_id = cid;
+			if (v != V_OK)
+				goto decline;
+			cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
+			classified = true;
+		}
+		if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id)
 			goto decline;
-		int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
-		/* handle() takes it from here: a scan on a miss, an error... */
-		state = v >= 0;
-		hint->verdict = (uint8_t)v;
-		hint->cap_id = cid;
-		if (v != V_OK)
-			goto decline;
-		cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
-		classified = true;
 	}
-	if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id ||
-	    plen > cap->max_payload || (cap->requires & ~mask))
+	if (plen > cap->max_payload || (cap->requires & ~mask))
 		goto decline;
 	if (unlikely(cap->fast_work)) {
 		int32_t n = fast_work(lc, m, cap, r, pf, l5, plen, mask);
@@ -849,9 +855,12 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 	return cap;
 
 decline:
+	/* Group and element in range, an element only with a group: all that
+	 * pf_decode() checks is checked, and handle() need not start over. */
 	hint->state = state;
-	hint->shape = shape;
-	if (shape) {
+	hint->shape = pf[4] <= PF_GROUP_COUNT && pf[5] <= PF_ELEMENTS_PER_GROUP &&
+		      (pf[4] || !pf[5]);
+	if (hint->shape) {
 		hint->shape = true;
 		hint->plen = (uint16_t)plen;
 		hint->mask = mask;
