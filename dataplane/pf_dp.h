@@ -480,15 +480,16 @@ pf_turn_around_at(struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t pf
 	 * + m')). The request's checksum was verified on RX. */
 	uint16_t old_len = ip->total_length;
 	uint16_t new_len = rte_cpu_to_be_16((uint16_t)(ihl + sizeof(*udp) + PF_HDR_LEN + plen));
-	/* TTL and protocol share a 16-bit word: compute the new word rather
-	 * than storing the byte and reloading the word (a store-forwarding
-	 * stall that cost a tenth of an echo). Sums of raw words are byte
-	 * order independent (RFC 1071), so the word stays as it is in memory. */
+	/* TTL and protocol share a 16-bit word: compute the new word from the
+	 * old one rather than storing the byte and reloading the word (a
+	 * store-forwarding stall that cost a tenth of an echo), in a register
+	 * (not a byte array the compiler keeps on the stack). Sums of raw
+	 * words are byte order independent (RFC 1071), so the word stays as
+	 * it is in memory. */
 	uint16_t old_ttl, new_ttl;
 	memcpy(&old_ttl, &ip->time_to_live, sizeof(old_ttl));
-	const uint8_t ttl_proto[2] = { 64, ip->next_proto_id };
-	memcpy(&new_ttl, ttl_proto, sizeof(new_ttl));
-	memcpy(&ip->time_to_live, ttl_proto, sizeof(ttl_proto));
+	new_ttl = (uint16_t)((old_ttl & rte_cpu_to_be_16(0x00ff)) | rte_cpu_to_be_16(64 << 8));
+	memcpy(&ip->time_to_live, &new_ttl, sizeof(new_ttl));
 	if (old_len != new_len || old_ttl != new_ttl) {
 		uint32_t sum = (uint16_t)~ip->hdr_checksum;
 		sum += (uint16_t)~old_len;
