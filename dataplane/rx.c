@@ -722,6 +722,28 @@ fast_work(struct pf_lcore *lc, const struct rte_mbuf *m, const struct pf_cap_rt 
 }
 
 /*
+ * The capability the classification cache's verdict on an intent names, or
+ * NULL; what the cache said goes into the hint, for handle() (a scan on a
+ * miss, an error frame...). Out of line: the loop of header-routed frames
+ * keeps its registers.
+ */
+static __rte_noinline const struct pf_cap_rt *
+fast_classify(struct pf_lcore *lc, const struct pf_tables *t, const struct pf_rules_tables *r,
+	      const uint8_t *intent, uint16_t intent_len, const struct pf_cap_rt *last,
+	      struct cls_hint *hint)
+{
+	uint16_t cid = 0;
+	int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
+
+	hint->state = v >= 0;
+	hint->verdict = (uint8_t)v;
+	hint->cap_id = cid;
+	if (v != V_OK)
+		return NULL;
+	return last && last->id == cid ? last : pf_cap_lookup(t, cid);
+}
+
+/*
  * The fast path. Most requests have one shape: untagged Ethernet, IPv4
  * without options, UDP to our port, a well-formed request that names a
  * capability (or whose intent's verdict the classification cache holds)
@@ -811,20 +833,14 @@ fast_answer(struct pf_lcore *lc, struct rte_mbuf *m, const struct pf_tables *t,
 			/* Named by nothing: classified by its intent, when the
 			 * lcore's cache already holds the verdict (a scan is
 			 * handle()'s). */
-			uint16_t cid = 0;
 			cap = NULL;
 			if (pf[4] || pf[5] || !intent || !r->db || !lc->ccache ||
 			    intent_len >= PF_CCACHE_KEY)
 				goto decline;
-			int v = ccache_get(lc, r, intent, intent_len, &cid, &hint->h);
-			/* handle() takes it from here: a scan on a miss, an
-			 * error... */
-			state = v >= 0;
-			hint->verdict = (uint8_t)v;
-			hint->cap_id = cid;
-			if (v != V_OK)
+			cap = fast_classify(lc, t, r, intent, intent_len, last, hint);
+			state = hint->state;
+			if (!cap)
 				goto decline;
-			cap = last && last->id == cid ? last : pf_cap_lookup(t, cid);
 			classified = true;
 		}
 		if (!cap || !cap->fast || cap->fast_lcore != lc->lcore_id)

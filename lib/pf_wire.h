@@ -124,6 +124,17 @@ pf_tlv_walk(const uint8_t *p, size_t left, uint64_t *mask,
 {
 	uint64_t seen = 0;
 
+	/* The most common payload, one TLV that fills it, at once. */
+	if (left >= PF_TLV_HDR_LEN &&
+	    (size_t)((p[2] << 8) | p[3]) == left - PF_TLV_HDR_LEN) {
+		uint16_t id = (uint16_t)((p[0] << 8) | p[1]);
+		if (intent && id == PF_FIELD_INTENT) {
+			*intent = p + PF_TLV_HDR_LEN;
+			*intent_len = (uint16_t)(left - PF_TLV_HDR_LEN);
+		}
+		*mask = pf_field_bit(id);
+		return 0;
+	}
 	while (left > 0) {
 		if (left < PF_TLV_HDR_LEN)
 			return -PF_DECODE_BAD_TLV;
