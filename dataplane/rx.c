@@ -954,7 +954,10 @@ pf_rx_burst(struct pf_lcore *lc, struct pf_rxq *q)
 	unsigned int n_ans = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		/* The next frame's headers and its first TLVs (line 1). */
+		const uint8_t *next = rte_pktmbuf_mtod(pkts[i + 1], const uint8_t *);
+		rte_prefetch0(next);
+		rte_prefetch0(next + RTE_CACHE_LINE_SIZE);
 		if ((c = fast_answer(lc, pkts[i], t, r, port_be, run, &hint)) != NULL) {
 			if (c != run) {
 				if (run_n)
