@@ -876,7 +876,6 @@ decline:
 	hint->shape = pf[4] <= PF_GROUP_COUNT && pf[5] <= PF_ELEMENTS_PER_GROUP &&
 		      (pf[4] || !pf[5]);
 	if (hint->shape) {
-		hint->shape = true;
 		hint->plen = (uint16_t)plen;
 		hint->mask = mask;
 		hint->intent = intent;

@@ -432,6 +432,93 @@ test_names(void)
 	CU_ASSERT_EQUAL(pf_field_bit(63), UINT64_C(1) << 63);
 }
 
+/* The TLV rules written out plainly, TLV by TLV, to hold pf_tlv_walk()
+ * (which takes a one-TLV payload at once) to them. */
+static int
+ref_walk(const uint8_t *p, size_t n, uint64_t *mask, const uint8_t **intent,
+	 uint16_t *intent_len)
+{
+	uint64_t seen = 0;
+	size_t off = 0;
+
+	while (off < n) {
+		if (n - off < PF_TLV_HDR_LEN)
+			return -PF_DECODE_BAD_TLV;
+		unsigned int id = (unsigned int)p[off] << 8 | p[off + 1];
+		size_t len = (size_t)p[off + 2] << 8 | p[off + 3];
+		if (len > n - off - PF_TLV_HDR_LEN)
+			return -PF_DECODE_BAD_TLV;
+		if (id >= 1 && id <= 63) {
+			if (seen >> id & 1)
+				return -PF_DECODE_DUP_TLV;
+			seen |= UINT64_C(1) << id;
+		}
+		if (id == PF_FIELD_INTENT) {
+			*intent = p + off + PF_TLV_HDR_LEN;
+			*intent_len = (uint16_t)len;
+		}
+		off += PF_TLV_HDR_LEN + len;
+	}
+	*mask = seen;
+	return 0;
+}
+
+/* Payloads of one, two and three TLVs whose ids and lengths sit around the
+ * edges (ids 0, 1, 63, 64, 256; a length that fills the payload, one byte
+ * short or over, a header cut short), against ref_walk(). */
+static void
+test_tlv_walk_edges(void)
+{
+	static const uint16_t ids[] = { 0, PF_FIELD_INTENT, PF_FIELD_DATA, PF_FIELD_KEY,
+					63, 64, 256, 0x0101, 0xffff };
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned int n_ok = 0, n_one = 0, n_bad = 0;
+
+	for (int k = 0; k < 200000; k++) {
+		uint8_t p[64];
+		size_t n = 0;
+		int tlvs = 1 + (int)(k % 3);
+		for (int j = 0; j < tlvs && n + PF_TLV_HDR_LEN <= 40; j++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint16_t id = ids[x % (sizeof(ids) / sizeof(ids[0]))];
+			unsigned int len = (unsigned int)(x >> 8) % 9;
+			p[n] = (uint8_t)(id >> 8);
+			p[n + 1] = (uint8_t)id;
+			unsigned int hdr_len = len;
+			switch ((x >> 16) % 4) {
+			case 0: hdr_len = len + 1; break; /* over by one */
+			case 1: hdr_len = len ? len - 1 : 0; break;
+			default: break;
+			}
+			p[n + 2] = (uint8_t)(hdr_len >> 8);
+			p[n + 3] = (uint8_t)hdr_len;
+			memset(p + n + PF_TLV_HDR_LEN, 0xa5, len);
+			n += PF_TLV_HDR_LEN + len;
+		}
+		if (x >> 40 & 1)
+			n -= (x >> 41) % 4; /* cut into the last TLV */
+		uint64_t m1 = 0xdead, m2 = 0xbeef;
+		const uint8_t *i1 = NULL, *i2 = NULL;
+		uint16_t l1 = 7, l2 = 7;
+		int rc = pf_tlv_walk(p, n, &m1, &i1, &l1);
+		int want = ref_walk(p, n, &m2, &i2, &l2);
+		CU_ASSERT_EQUAL_FATAL(rc, want);
+		if (rc == 0) {
+			CU_ASSERT_EQUAL_FATAL(m1, m2);
+			CU_ASSERT_PTR_EQUAL_FATAL(i1, i2);
+			CU_ASSERT_EQUAL_FATAL(l1, l2);
+			n_ok++;
+			n_one += n >= PF_TLV_HDR_LEN && (size_t)(p[2] << 8 | p[3]) + PF_TLV_HDR_LEN == n;
+		} else {
+			n_bad++;
+		}
+	}
+	/* Each kind was tried, many times. */
+	CU_ASSERT(n_one > 10000);
+	CU_ASSERT(n_ok - n_one > 10000);
+	CU_ASSERT(n_bad > 10000);
+}
+
 int
 main(void)
 {
@@ -451,6 +538,7 @@ main(void)
 	CU_add_test(s, "builder bounds", test_builder_bounds);
 	CU_add_test(s, "numeric TLVs", test_numeric_tlvs);
 	CU_add_test(s, "names", test_names);
+	CU_add_test(s, "TLV walk at the edges", test_tlv_walk_edges);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned int failed = CU_get_number_of_failures();
